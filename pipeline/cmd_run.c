@@ -1,0 +1,150 @@
+/* cmd_run.c - `smki-batch run`: the service loop.
+ *
+ *   start     open the store (this process is then its only writer), remove
+ *             temp files a crash left, rescan incoming/ (files dropped while
+ *             the service was down are taken, oldest first)
+ *   loop      take every file in incoming/ (receipt within a second of its
+ *             arrival); process queued batches in turn order (processor.h);
+ *             wait on the spool watch (inotify, signals, a 1 s tick)
+ *   stop      SIGTERM/SIGINT: the current batch stops at a chunk boundary
+ *             (everything answered so far is durable), then exit 0
+ * --drain: take what is there, process every queued batch now whatever the
+ * window, exit 0 when the queue is empty (1 if a file could not be taken).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "fsutil.h"
+#include "intake.h"
+#include "log.h"
+#include "processor.h"
+#include "spool.h"
+#include "window.h"
+
+static void help(void)
+{
+    printf("usage: smki-batch run [--drain] [--home DIR]\n\n"
+           "The service. Watches HOME/spool/incoming/, answers each file with a receipt in\n"
+           "spool/receipts/, queues accepted batches in turn order and issues their\n"
+           "certificates inside the nightly window. Stops cleanly on SIGTERM or SIGINT.\n"
+           "--drain takes what is in incoming/, processes every queued batch now (ignoring\n"
+           "the window, not a suspension or a hold) and exits 0 when the queue is empty.\n");
+}
+
+struct service {
+    struct home home;
+    struct store *store;
+    struct intake *intake;
+    struct spool_watch *watch;
+    struct processor *proc;
+};
+
+/* take_incoming - one pass over incoming/; returns files left for retry */
+static int take_incoming(struct service *svc)
+{
+    struct spool_list l;
+    int rc = spool_scan(svc->home.incoming, &l);
+    if (rc != 0) {
+        log_warn("%s: cannot scan: %s", svc->home.incoming, strerror(-rc));
+        return 1;
+    }
+    int retry = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        if (svc->watch && spool_stop_requested(svc->watch)) break;
+        struct intake_outcome out;
+        intake_file(svc->intake, l.names[i], &out);
+        if (out.result == INTAKE_RETRY) retry++;
+    }
+    spool_list_free(&l);
+    return retry;
+}
+
+/* stop_check - for the processor: has a stop signal arrived? */
+static int stop_check(void *arg)
+{
+    struct service *svc = arg;
+    return svc->watch ? spool_stop_requested(svc->watch) : 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *root = home_default();
+    int drain = 0;
+    static const struct option opts[] = {
+        {"home", required_argument, 0, 'H'}, {"drain", no_argument, 0, 'd'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'H': root = optarg; break;
+        case 'd': drain = 1; break;
+        case 'h': help(); return 0;
+        default: return cli_usage_error("run", "unknown option");
+        }
+    }
+    if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+
+    static struct service svc;
+    if (cli_open_home(&svc.home, root) != 0) return 1;
+    svc.store = cli_open_store(&svc.home, STORE_READ_WRITE);
+    if (!svc.store) return 1;
+    char err[1024];
+    svc.intake = intake_new(&svc.home, svc.store, err, sizeof err);
+    if (!svc.intake) {
+        fprintf(stderr, "smki-batch run: %s\n", err);
+        store_close(svc.store);
+        return 1;
+    }
+    svc.watch = spool_watch_open(svc.home.incoming, err, sizeof err);
+    if (!svc.watch) {
+        fprintf(stderr, "smki-batch run: %s\n", err);
+        intake_free(svc.intake);
+        store_close(svc.store);
+        return 1;
+    }
+    svc.proc = processor_new(&svc.home, svc.store, err, sizeof err);
+    if (!svc.proc) {
+        fprintf(stderr, "smki-batch run: %s\n", err);
+        spool_watch_close(svc.watch);
+        intake_free(svc.intake);
+        store_close(svc.store);
+        return 1;
+    }
+    /* recovery: temp files a crash left are not ours to finish */
+    fs_remove_stale_tmp(svc.home.archive);
+    fs_remove_stale_tmp(svc.home.receipts);
+    fs_remove_stale_tmp(svc.home.responses);
+    processor_recover(svc.proc);
+
+    int status = 0;
+    log_info("run: home %s, %s", svc.home.root, drain ? "draining the queue" : "watching the spool");
+    if (drain) {
+        int left = take_incoming(&svc);
+        if (processor_run_queue(svc.proc, 1, stop_check, &svc) != 0) status = 1;
+        if (left) {
+            log_warn("run --drain: %d file(s) could not be taken and stay in incoming/ (see above)", left);
+            status = 1;
+        }
+    } else {
+        int backoff_ms = 1000;
+        for (;;) {
+            int left = take_incoming(&svc);
+            if (spool_stop_requested(svc.watch)) break;
+            processor_run_queue(svc.proc, 0, stop_check, &svc);
+            if (spool_stop_requested(svc.watch)) break;
+            /* files that hit an operational fault are retried with backoff */
+            backoff_ms = left ? (backoff_ms < 30000 ? backoff_ms * 2 : 30000) : 1000;
+            if (spool_wait(svc.watch, backoff_ms) == SPOOL_STOP) break;
+        }
+        log_info("run: stop signal received; stopped cleanly");
+    }
+    processor_free(svc.proc);
+    spool_watch_close(svc.watch);
+    intake_free(svc.intake);
+    store_close(svc.store);
+    return status;
+}

@@ -1,0 +1,53 @@
+/* main.c - smki-batch: the batch certificate service of the GB smart-metering
+ * PKI.  Dispatches to the sub-commands of SPEC.md section 1 (pipeline/cmd_*.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+};
+
+static const struct command COMMANDS[] = {
+    {"init", cmd_init, "create a home (db, spool, config) [--demo-ca]"},
+    {"party", cmd_party, "party add --id EUI64 --name TEXT [--uplift N] | party list"},
+    {"submit", cmd_submit, "drop a request file into the spool atomically [--wait]"},
+    {"run", cmd_run, "the service: take files, queue, process [--drain]"},
+    {"status", cmd_status, "the queue, or one batch [--json]"},
+    {"fetch", cmd_fetch, "a party's response file for one batch"},
+    {"lookup", cmd_lookup, "issued certificates by --serial or --device"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: smki-batch COMMAND [--home DIR] [options]\n\n"
+                 "The batch device-certificate service of the GB smart-metering PKI.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "\n--home defaults to $SMKI_HOME, else /var/lib/smki-batch.\n"
+                 "'smki-batch COMMAND --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0)
+            return COMMANDS[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "smki-batch: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return EXIT_USAGE;
+}

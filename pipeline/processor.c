@@ -1,0 +1,574 @@
+/* processor.c - the staged pipeline that answers every CSR of a batch.
+ *
+ * DESIGN
+ * Threads per batch: one parser, N validators, one dedup, N signers; the
+ * calling thread is the writer.  N = [pipeline] workers or the online cores.
+ *
+ *   free ──> parse ──to_validate──> validate×N ──to_dedup(reorder)──> dedup
+ *     ^                                                                 │
+ *     │                                                            to_sign
+ *     └──── write <──to_write(reorder)── sign×N <──────────────────────┘
+ *
+ * Ownership: a chunk is owned by whoever popped it last; it goes back to
+ * `free` only from the writer, so the pool (POOL_CHUNKS) bounds everything
+ * in flight: backpressure is the parser blocking on an empty `free`.
+ * Order: the parser numbers chunks (seq); the two reorder points give dedup
+ * and the writer the chunks in seq order, so "earlier in this batch" is
+ * request order and the response is in request order.
+ * Durability: the writer commits, per chunk, one synced WriteBatch with the
+ * certificate records, the chunk's Result XML and the batch's progress.  A
+ * certificate exists only once its chunk is committed; the response file is
+ * built from the committed Results when the last chunk is in.
+ * Resume: chunks with seq < done/CHUNK_REQUESTS were committed before an
+ * interruption; they are parsed, validated and deduplicated again (the same
+ * verdicts: the store's key check ignores this batch's own keys), never
+ * signed or written again.
+ * Stop: the writer polls stop() between chunks; on stop or on any failure
+ * it aborts the queues, joins every thread, and leaves the batch resumable.
+ */
+#include "processor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "chanq.h"
+#include "clock.h"
+#include "dedup.h"
+#include "eui64.h"
+#include "fsutil.h"
+#include "log.h"
+#include "parse.h"
+#include "respwrite.h"
+#include "sign.h"
+#include "uring_io.h"
+#include "validate.h"
+#include "window.h"
+#include "xmem.h"
+
+#define MAX_WORKERS 64
+
+struct processor {
+    struct home *home;
+    struct store *store;
+    int nworkers;
+    struct signer *signer;
+    struct validate_ctx *vctx[MAX_WORKERS];
+    struct sign_session *sess[MAX_WORKERS];
+    int signer_warned;
+};
+
+/* one batch in flight */
+struct job {
+    struct processor *p;
+    struct batch *b;
+    uint64_t turn;
+    time_t now;
+    uint64_t resume_chunks;      /* chunks committed before this run */
+    struct chanq *free_q, *to_validate, *to_sign;
+    struct reorder *to_dedup, *to_write;
+    struct dedup *dd;
+    uint64_t nchunks;            /* set by the parser at the end */
+    uint64_t parsed;             /* requests parsed */
+    atomic_int aborted;
+    pthread_mutex_t fail_mu;
+    char fail[512];              /* the first failure, for the log */
+    int fail_batch;              /* the batch itself is bad (archive) */
+};
+
+struct worker_arg {
+    struct job *job;
+    int index;
+};
+
+/* job_fail - record the first failure and stop every stage */
+static void job_fail(struct job *j, int batch_fault, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void job_fail(struct job *j, int batch_fault, const char *fmt, ...)
+{
+    pthread_mutex_lock(&j->fail_mu);
+    if (!j->fail[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(j->fail, sizeof j->fail, fmt, ap);
+        va_end(ap);
+        j->fail_batch = batch_fault;
+    }
+    pthread_mutex_unlock(&j->fail_mu);
+    atomic_store(&j->aborted, 1);
+    chanq_close(j->free_q);
+    chanq_close(j->to_validate);
+    chanq_close(j->to_sign);
+    reorder_abort(j->to_dedup);
+    reorder_abort(j->to_write);
+}
+
+/* parse_thread - archive -> chunks, numbered */
+static void *parse_thread(void *arg)
+{
+    struct job *j = arg;
+    char err[512], path[PATH_MAX + 200];
+    snprintf(path, sizeof path, "%s/%s", j->p->home->archive, j->b->archive);
+    struct archive_reader *ar = archive_open(path, err, sizeof err);
+    if (!ar) {
+        job_fail(j, 1, "%s", err);
+        return NULL;
+    }
+    struct parser *ps = parse_open(archive_read, ar, NULL, (uint64_t)j->p->home->cfg.max_csrs, 1);
+    uint64_t seq = 0;
+    for (;;) {
+        struct chunk *c = chanq_pop(j->free_q);
+        if (!c) break;   /* aborted */
+        int n = parse_next_chunk(ps, c);
+        if (n <= 0) {
+            chanq_push(j->free_q, c);
+            if (n < 0) {
+                enum batch_code bc = parse_finish(ps, err, sizeof err);
+                job_fail(j, 1, "archived request %s: %s %s", path,
+                         archive_error(ar)[0] ? archive_error(ar) : batch_code_name(bc), err);
+            }
+            break;
+        }
+        j->parsed += (uint64_t)n;
+        c->seq = seq++;
+        if (chanq_push(j->to_validate, c) != 0) break;
+    }
+    if (!atomic_load(&j->aborted)) {
+        enum batch_code bc = parse_finish(ps, err, sizeof err);
+        if (archive_error(ar)[0])
+            job_fail(j, 1, "archived request %s: %s", path, archive_error(ar));
+        else if (bc != BC_OK)
+            job_fail(j, 1, "archived request %s: %s %s", path, batch_code_name(bc), err);
+        else if (j->parsed != j->b->csrs)
+            job_fail(j, 1, "archived request %s holds %" PRIu64 " CSRs, the queue says %u",
+                     path, j->parsed, j->b->csrs);
+    }
+    parse_close(ps);
+    archive_close(ar);
+    j->nchunks = seq;
+    chanq_close(j->to_validate);
+    reorder_end(j->to_dedup, seq);
+    return NULL;
+}
+
+/* validate_thread - the per-request checks, in parallel */
+static void *validate_thread(void *arg)
+{
+    struct worker_arg *wa = arg;
+    struct job *j = wa->job;
+    struct validate_ctx *ctx = j->p->vctx[wa->index];
+    struct chunk *c;
+    while ((c = chanq_pop(j->to_validate)) != NULL) {
+        for (uint32_t i = 0; i < c->n; i++) {
+            struct request *r = &c->req[i];
+            validate_request(ctx, r, chunk_csr(c, r), r->csr_len);
+        }
+        reorder_put(j->to_dedup, c);
+    }
+    return NULL;
+}
+
+/* key_known - store-wide key check for dedup: certified by another batch?
+ * (this batch's own keys are in dedup's table already, and on resume they
+ * must not count twice) */
+static int key_known(void *arg, const uint8_t key_hash[32])
+{
+    struct job *j = arg;
+    return store_key_known_outside(j->p->store, key_hash, j->turn);
+}
+
+/* dedup_thread - in order: duplicates in the batch and in the store */
+static void *dedup_thread(void *arg)
+{
+    struct job *j = arg;
+    struct chunk *c;
+    uint64_t count = 0;
+    while ((c = reorder_next(j->to_dedup)) != NULL) {
+        if (dedup_chunk(j->dd, c) != 0) {
+            job_fail(j, 0, "dedup: %s", store_error(j->p->store));
+            break;
+        }
+        count++;
+        if (chanq_push(j->to_sign, c) != 0) break;
+    }
+    chanq_close(j->to_sign);
+    reorder_end(j->to_write, j->nchunks);
+    (void)count;
+    return NULL;
+}
+
+/* sign_thread - certificates for the valid requests, in parallel */
+static void *sign_thread(void *arg)
+{
+    struct worker_arg *wa = arg;
+    struct job *j = wa->job;
+    struct sign_session *ss = j->p->sess[wa->index];
+    struct chunk *c;
+    while ((c = chanq_pop(j->to_sign)) != NULL) {
+        if (c->seq >= j->resume_chunks)
+            for (uint32_t i = 0; i < c->n; i++)
+                if (c->req[i].code == RC_OK) sign_request(ss, &c->req[i], j->now);
+        reorder_put(j->to_write, c);
+    }
+    return NULL;
+}
+
+/* ensure_signer - open the CA and one session per worker, once */
+static int ensure_signer(struct processor *p)
+{
+    if (p->signer) return 0;
+    char err[512];
+    struct sign_profile prof = {p->home->cfg.policy_oid, p->home->cfg.hw_type_oid};
+    p->signer = signer_open_file(p->home->ca_cert, p->home->ca_key, &prof, err, sizeof err);
+    if (!p->signer) {
+        if (!p->signer_warned)
+            log_warn("cannot open the issuing CA: %s; batches stay queued until it is fixed", err);
+        p->signer_warned = 1;
+        return -1;
+    }
+    for (int i = 0; i < p->nworkers; i++) {
+        p->sess[i] = sign_session_new(p->signer, err, sizeof err);
+        if (!p->sess[i]) {
+            log_warn("cannot open a signing session: %s", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+struct processor *processor_new(struct home *h, struct store *st, char *err, size_t errlen)
+{
+    (void)err; (void)errlen;
+    struct processor *p = xcalloc(1, sizeof *p);
+    p->home = h;
+    p->store = st;
+    long n = h->cfg.workers;
+    if (n <= 0) n = sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1) n = 1;
+    if (n > MAX_WORKERS) n = MAX_WORKERS;
+    p->nworkers = (int)n;
+    for (int i = 0; i < p->nworkers; i++) p->vctx[i] = validate_ctx_new();
+    return p;
+}
+
+void processor_free(struct processor *p)
+{
+    if (!p) return;
+    for (int i = 0; i < p->nworkers; i++) {
+        validate_ctx_free(p->vctx[i]);
+        if (p->sess[i]) sign_session_free(p->sess[i]);
+    }
+    if (p->signer) signer_close(p->signer);
+    free(p);
+}
+
+static int log_interrupted(const struct batch *b, void *arg)
+{
+    (void)arg;
+    if (b->state == BATCH_PROCESSING)
+        log_info("turn %" PRIu64 " (batch %s) was interrupted at %u of %u CSRs; it resumes after its last committed chunk",
+                 b->turn, b->batch_id, b->done, b->csrs);
+    return 0;
+}
+
+void processor_recover(struct processor *p)
+{
+    store_batch_each(p->store, 0, log_interrupted, NULL);
+}
+
+/* response_name - PARTY_BATCH.response.xml */
+static void response_name(const struct batch *b, char *out, size_t cap)
+{
+    char party[EUI64_TEXT_LEN + 1];
+    eui64_format(b->party, party);
+    snprintf(out, cap, "%s_%s.response.xml", party, b->batch_id);
+}
+
+struct frag_out {
+    struct uring_writer *w;
+    int err;
+};
+
+static int frag_to_file(uint64_t seq, const char *xml, size_t len, void *arg)
+{
+    struct frag_out *fo = arg;
+    (void)seq;
+    fo->err = uw_write(fo->w, xml, len);
+    return fo->err ? -1 : 0;
+}
+
+/* publish_response - stream header + committed Results + footer into a temp
+ * file through io_uring, fsync, rename, fsync the directory */
+static int publish_response(struct processor *p, struct batch *b, char *err, size_t errlen)
+{
+    char name[300], tmp[PATH_MAX + 320], dst[PATH_MAX + 320];
+    response_name(b, name, sizeof name);
+    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", p->home->responses, name);
+    snprintf(dst, sizeof dst, "%s/%s", p->home->responses, name);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    int uerr = 0;
+    struct uring_writer *w = uw_open(fd, 1 << 20, 4, &uerr);
+    if (!w) {
+        close(fd);
+        unlink(tmp);
+        snprintf(err, errlen, "%s: io_uring: %s", tmp, strerror(-uerr));
+        return -1;
+    }
+    struct resp_buf rb = {0};
+    struct resp_header hdr = {.batch_id = b->batch_id, .turn = b->turn, .received_at = b->received_at,
+                              .completed_at = b->completed_at, .issued = b->issued, .rejected = b->rejected};
+    memcpy(hdr.party, b->party, 8);
+    resp_render_header(&rb, &hdr);
+    int rc = uw_write(w, rb.data, rb.len);
+    struct frag_out fo = {w, 0};
+    if (rc == 0 && store_fragment_each(p->store, b->turn, frag_to_file, &fo) != 0)
+        rc = fo.err ? fo.err : -EIO;
+    resp_buf_reset(&rb);
+    resp_render_footer(&rb);
+    if (rc == 0) rc = uw_write(w, rb.data, rb.len);
+    if (rc == 0) rc = uw_finish(w);
+    uw_close(w);
+    resp_buf_free(&rb);
+    if (close(fd) != 0 && rc == 0) rc = -errno;
+    if (rc == 0 && rename(tmp, dst) != 0) rc = -errno;
+    if (rc == 0) rc = fs_fsync_dir(p->home->responses);
+    if (rc != 0) {
+        unlink(tmp);
+        snprintf(err, errlen, "%s: %s", dst, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* check_and_record - the writer's per-chunk work: serial uniqueness and the
+ * profile check for each new certificate, then records + Results + progress
+ * in one synced WriteBatch */
+static int commit_chunk(struct job *j, struct chunk *c, struct resp_buf *rb, int *first_checked)
+{
+    struct processor *p = j->p;
+    struct batch *b = j->b;
+    char err[256];
+    for (uint32_t i = 0; i < c->n; i++) {
+        struct request *r = &c->req[i];
+        if (r->code != RC_OK) continue;
+        for (int tries = 0;; tries++) {
+            int known = store_serial_known(p->store, r->serial);
+            if (known < 0) {
+                job_fail(j, 0, "serial check: %s", store_error(p->store));
+                return -1;
+            }
+            if (!known) break;
+            if (tries > 3 || sign_reissue(p->sess[0], r, j->now) != 0) {
+                job_fail(j, 0, "could not draw a fresh serial");
+                return -1;
+            }
+        }
+        uint8_t coin;
+        RAND_bytes(&coin, 1);
+        int full = !*first_checked || coin == 0;   /* first, then about 1 in 256 fully */
+        if (sign_check_cert(p->signer, r, full, err, sizeof err) != 0) {
+            job_fail(j, 0, "PROFILE CHECK FAILED for request %s of turn %" PRIu64 ": %s; nothing of "
+                     "this chunk is released; fix the software or the configuration", r->request_id, b->turn, err);
+            return -1;
+        }
+        *first_checked = 1;
+    }
+    uint32_t issued = 0, rejected = 0;
+    resp_buf_reset(rb);
+    resp_render_chunk(rb, c, &issued, &rejected);
+    struct store_batch *wb = store_wb_new();
+    for (uint32_t i = 0; i < c->n; i++) {
+        struct request *r = &c->req[i];
+        if (r->code != RC_OK) continue;
+        struct cert_meta m = {.turn = b->turn, .issued_at = j->now, .usage = (uint8_t)r->usage};
+        memcpy(m.device, r->device, 8);
+        store_wb_add_cert(wb, r->serial, &m, r->key_hash, r->cert, r->cert_len);
+    }
+    store_wb_add_fragment(wb, b->turn, c->seq, rb->data, rb->len);
+    b->done += c->n;
+    b->issued += issued;
+    b->rejected += rejected;
+    store_wb_add_batch(wb, b);
+    int rc = store_wb_commit(p->store, wb);
+    store_wb_free(wb);
+    if (rc != 0) {
+        b->done -= c->n;
+        b->issued -= issued;
+        b->rejected -= rejected;
+        job_fail(j, 0, "cannot record chunk %" PRIu64 ": %s", c->seq, store_error(p->store));
+        return -1;
+    }
+    return 0;
+}
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* process_batch - run the stages over one batch; 0 done, -1 not now */
+static int process_batch(struct processor *p, struct batch *b, int (*stop)(void *), void *stop_arg)
+{
+    if (ensure_signer(p) != 0) return -1;
+    struct job j = {.p = p, .b = b, .turn = b->turn, .now = clock_now()};
+    pthread_mutex_init(&j.fail_mu, NULL);
+    j.resume_chunks = b->done / CHUNK_REQUESTS;
+    uint32_t done_before = (uint32_t)(j.resume_chunks * CHUNK_REQUESTS);
+    if (b->done != done_before && b->done != b->csrs)
+        log_warn("turn %" PRIu64 ": progress %u is not on a chunk boundary; resuming from %u",
+                 b->turn, b->done, done_before);
+    if (b->state != BATCH_PROCESSING || b->done == 0) {
+        b->state = BATCH_PROCESSING;
+        b->started_at = j.now;
+        b->done = b->issued = b->rejected = 0;
+        j.resume_chunks = 0;
+        if (store_batch_put(p->store, b) != 0) {
+            log_warn("turn %" PRIu64 ": cannot mark it processing: %s", b->turn, store_error(p->store));
+            return -1;
+        }
+    }
+    size_t pool = (size_t)p->nworkers * 4 + 4;
+    j.free_q = chanq_new(pool);
+    j.to_validate = chanq_new(pool);
+    j.to_sign = chanq_new(pool);
+    j.to_dedup = reorder_new(pool);
+    j.to_write = reorder_new(pool);
+    j.dd = dedup_new(b->csrs, key_known, &j);
+    struct chunk **chunks = xcalloc(pool, sizeof *chunks);
+    for (size_t i = 0; i < pool; i++) {
+        chunks[i] = chunk_new(CHUNK_REQUESTS);
+        chanq_push(j.free_q, chunks[i]);
+    }
+    double t0 = mono_now();
+    uint32_t done0 = b->done;
+    log_info("turn %" PRIu64 ": processing batch %s (%u CSRs%s) with %d workers", b->turn, b->batch_id,
+             b->csrs, j.resume_chunks ? ", resuming" : "", p->nworkers);
+
+    pthread_t parser, deduper, vt[MAX_WORKERS], st[MAX_WORKERS];
+    struct worker_arg wa[MAX_WORKERS];
+    pthread_create(&parser, NULL, parse_thread, &j);
+    pthread_create(&deduper, NULL, dedup_thread, &j);
+    for (int i = 0; i < p->nworkers; i++) {
+        wa[i] = (struct worker_arg){&j, i};
+        pthread_create(&vt[i], NULL, validate_thread, &wa[i]);
+        pthread_create(&st[i], NULL, sign_thread, &wa[i]);
+    }
+
+    struct resp_buf rb = {0};
+    int first_checked = 0;
+    struct chunk *c;
+    while ((c = reorder_next(j.to_write)) != NULL) {
+        if (c->seq >= j.resume_chunks && commit_chunk(&j, c, &rb, &first_checked) != 0) break;
+        chanq_push(j.free_q, c);
+        if (stop && stop(stop_arg)) {
+            job_fail(&j, 0, "stop requested");
+            break;
+        }
+    }
+    pthread_join(parser, NULL);
+    pthread_join(deduper, NULL);
+    for (int i = 0; i < p->nworkers; i++) {
+        pthread_join(vt[i], NULL);
+        pthread_join(st[i], NULL);
+    }
+    resp_buf_free(&rb);
+    for (size_t i = 0; i < pool; i++) chunk_free(chunks[i]);
+    free(chunks);
+    dedup_free(j.dd);
+    chanq_free(j.free_q);
+    chanq_free(j.to_validate);
+    chanq_free(j.to_sign);
+    reorder_free(j.to_dedup);
+    reorder_free(j.to_write);
+    pthread_mutex_destroy(&j.fail_mu);
+
+    int rc = 0;
+    if (j.fail[0] && j.fail_batch) {
+        /* the batch itself cannot be processed: fail it, go on with the next */
+        log_warn("turn %" PRIu64 " (batch %s): FAILED: %s", b->turn, b->batch_id, j.fail);
+        b->state = BATCH_FAILED;
+        snprintf(b->error, sizeof b->error, "%s", j.fail);
+        for (char *q = b->error; *q; q++) if (*q == '\n') *q = ' ';
+        store_batch_put(p->store, b);
+        return 0;
+    }
+    if (j.fail[0]) {
+        if (strcmp(j.fail, "stop requested") == 0)
+            log_info("turn %" PRIu64 ": stopped at %u of %u CSRs (all committed); resumes at next run",
+                     b->turn, b->done, b->csrs);
+        else
+            log_warn("turn %" PRIu64 " (batch %s): interrupted: %s; it stays queued and resumes", b->turn,
+                     b->batch_id, j.fail);
+        return -1;
+    }
+    char err[512];
+    b->completed_at = clock_now();
+    if (publish_response(p, b, err, sizeof err) != 0) {
+        log_warn("turn %" PRIu64 ": cannot publish the response: %s; will retry", b->turn, err);
+        return -1;
+    }
+    b->state = BATCH_DONE;
+    struct store_batch *wb = store_wb_new();
+    store_wb_add_batch(wb, b);
+    store_wb_delete_fragments(wb, b->turn);
+    rc = store_wb_commit(p->store, wb);
+    store_wb_free(wb);
+    if (rc != 0) {
+        log_warn("turn %" PRIu64 ": response published but its state not recorded: %s", b->turn,
+                 store_error(p->store));
+        return -1;
+    }
+    double secs = mono_now() - t0;
+    uint32_t n = b->done - done0;
+    log_info("turn %" PRIu64 ": batch %s done: %u CSRs, %u issued, %u rejected, %.2f s, %.0f CSRs/s",
+             b->turn, b->batch_id, b->csrs, b->issued, b->rejected, secs, secs > 0 ? n / secs : 0.0);
+    return 0;
+}
+
+struct queue_walk {
+    struct processor *p;
+    int ignore_window;
+    int (*stop)(void *);
+    void *stop_arg;
+    int rc;
+};
+
+static int walk_batch(const struct batch *bc, void *arg)
+{
+    struct queue_walk *qw = arg;
+    if (bc->state != BATCH_QUEUED && bc->state != BATCH_PROCESSING) return 0;
+    if (qw->stop && qw->stop(qw->stop_arg)) return 1;
+    if (!qw->ignore_window && !window_in_window(&qw->p->home->cfg, clock_now())) return 1;
+    struct batch b = *bc;
+    if (process_batch(qw->p, &b, qw->stop, qw->stop_arg) != 0) {
+        qw->rc = -1;
+        return 1;   /* turn order: nothing after it goes first */
+    }
+    return 0;
+}
+
+int processor_run_queue(struct processor *p, int ignore_window, int (*stop)(void *), void *stop_arg)
+{
+    struct queue_walk qw = {p, ignore_window, stop, stop_arg, 0};
+    if (store_batch_each(p->store, 0, walk_batch, &qw) != 0 && qw.rc == 0) {
+        log_warn("queue: %s", store_error(p->store));
+        return -1;
+    }
+    return qw.rc;
+}

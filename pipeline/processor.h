@@ -1,0 +1,44 @@
+/* processor.h - issues the certificates of queued batches, one batch at a
+ * time, in turn order, with every core.  The design essay is at the top of
+ * processor.c; in short:
+ *
+ *   parse(1) -> [chanq] -> validate(N) -> [reorder] -> dedup(1) -> [chanq]
+ *            -> sign(N) -> [reorder] -> write(1, the calling thread)
+ *
+ * Chunks of CHUNK_REQUESTS requests travel between stages; a fixed pool of
+ * chunks bounds memory whatever the batch size.  The writer commits each
+ * chunk (certificate records + the chunk's Result elements + progress) in
+ * one synced WriteBatch, and when the batch is done streams the response
+ * file from those records: temp file, fsync, rename, directory fsync.
+ * A batch interrupted (stop signal, crash) resumes after its last committed
+ * chunk; nothing is issued twice.
+ */
+#ifndef SMKI_PROCESSOR_H
+#define SMKI_PROCESSOR_H
+
+#include <stddef.h>
+
+#include "home.h"
+#include "store.h"
+
+#define CHUNK_REQUESTS 512
+
+struct processor;
+
+/* processor_new - workers from the config (0 = online cores); the signer is
+ * opened at the first batch.  NULL with err. */
+struct processor *processor_new(struct home *h, struct store *st, char *err, size_t errlen);
+void processor_free(struct processor *p);
+
+/* processor_recover - log batches a previous run left in processing; they
+ * resume after their last committed chunk when their turn comes */
+void processor_recover(struct processor *p);
+
+/* processor_run_queue - process queued batches in turn order: all of them
+ * when ignore_window, else only while inside the nightly window.  stop() is
+ * polled between chunks.  0 when the queue was worked through (or the
+ * window is closed), -1 when a batch could not be processed now (the cause
+ * is logged; the batch stays queued). */
+int processor_run_queue(struct processor *p, int ignore_window, int (*stop)(void *), void *stop_arg);
+
+#endif

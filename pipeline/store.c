@@ -1,0 +1,568 @@
+/* store.c - RocksDB behind typed functions; the key schema lives here and
+ * nowhere else.  See store.h for the durability contract. */
+#include "store.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eui64.h"
+#include "xmem.h"
+
+struct store {
+    rocksdb_t *db;
+    rocksdb_options_t *opts;
+    rocksdb_writeoptions_t *wsync;
+    rocksdb_readoptions_t *ropts;
+    int read_only;
+    char err[512];
+};
+
+struct store_batch {
+    rocksdb_writebatch_t *wb;
+};
+
+/* set_err - keep RocksDB's message (and free it) */
+static int set_err(struct store *s, const char *op, char *rerr)
+{
+    snprintf(s->err, sizeof s->err, "store: %s: %s", op, rerr ? rerr : "unknown error");
+    free(rerr);
+    return -1;
+}
+
+const char *store_error(const struct store *s) { return s->err; }
+
+/* store_open - open (or create) the database */
+struct store *store_open(const char *dir, enum store_mode mode, char *err, size_t errlen)
+{
+    struct store *s = xcalloc(1, sizeof *s);
+    char *rerr = NULL;
+    s->opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(s->opts, mode == STORE_CREATE);
+    rocksdb_options_set_error_if_exists(s->opts, mode == STORE_CREATE);
+    rocksdb_options_set_max_open_files(s->opts, 256);
+    rocksdb_options_set_info_log_level(s->opts, 3 /* error */);
+    rocksdb_options_set_keep_log_file_num(s->opts, 2);
+    if (mode == STORE_READ_ONLY) {
+        s->db = rocksdb_open_for_read_only(s->opts, dir, 0, &rerr);
+        s->read_only = 1;
+    } else {
+        s->db = rocksdb_open(s->opts, dir, &rerr);
+    }
+    if (!s->db) {
+        const char *hint = "";
+        if (rerr && strstr(rerr, "lock"))
+            hint = " (another smki-batch process, probably 'run', holds the store; stop it or retry)";
+        else if (mode != STORE_CREATE)
+            hint = " (is --home right? run 'smki-batch init --home DIR' to create a home)";
+        snprintf(err, errlen, "%s: cannot open the store: %s%s", dir, rerr ? rerr : "?", hint);
+        free(rerr);
+        rocksdb_options_destroy(s->opts);
+        free(s);
+        return NULL;
+    }
+    s->wsync = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(s->wsync, 1);
+    s->ropts = rocksdb_readoptions_create();
+    return s;
+}
+
+/* store_close - flush nothing extra: every write was synced */
+void store_close(struct store *s)
+{
+    if (!s) return;
+    rocksdb_close(s->db);
+    rocksdb_writeoptions_destroy(s->wsync);
+    rocksdb_readoptions_destroy(s->ropts);
+    rocksdb_options_destroy(s->opts);
+    free(s);
+}
+
+/* ---- raw access ---- */
+
+struct store_batch *store_wb_new(void)
+{
+    struct store_batch *wb = xmalloc(sizeof *wb);
+    wb->wb = rocksdb_writebatch_create();
+    return wb;
+}
+
+void store_wb_put(struct store_batch *wb, const void *k, size_t klen, const void *v, size_t vlen)
+{
+    rocksdb_writebatch_put(wb->wb, k, klen, v, vlen);
+}
+
+void store_wb_free(struct store_batch *wb)
+{
+    if (!wb) return;
+    rocksdb_writebatch_destroy(wb->wb);
+    free(wb);
+}
+
+/* store_wb_commit - one synced WriteBatch */
+int store_wb_commit(struct store *s, struct store_batch *wb)
+{
+    char *rerr = NULL;
+    if (s->read_only) {
+        snprintf(s->err, sizeof s->err, "store: opened read-only");
+        return -1;
+    }
+    rocksdb_write(s->db, s->wsync, wb->wb, &rerr);
+    return rerr ? set_err(s, "write", rerr) : 0;
+}
+
+/* store_get - point lookup */
+int store_get(struct store *s, const void *k, size_t klen, char **val, size_t *vlen)
+{
+    char *rerr = NULL;
+    size_t n = 0;
+    char *v = rocksdb_get(s->db, s->ropts, k, klen, &n, &rerr);
+    if (rerr) return set_err(s, "get", rerr);
+    if (!v) return 0;
+    /* copy into a NUL-terminated buffer owned by the caller */
+    char *copy = xmalloc(n + 1);
+    memcpy(copy, v, n);
+    copy[n] = '\0';
+    rocksdb_free(v);
+    *val = copy;
+    if (vlen) *vlen = n;
+    return 1;
+}
+
+/* store_each_prefix - ordered scan of one key range */
+int store_each_prefix(struct store *s, const char *prefix,
+                      int (*fn)(const char *k, size_t klen, const char *v, size_t vlen, void *), void *arg)
+{
+    size_t plen = strlen(prefix);
+    rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ropts);
+    int rc = 0;
+    for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocksdb_iter_key(it, &klen);
+        if (klen < plen || memcmp(k, prefix, plen) != 0) break;
+        const char *v = rocksdb_iter_value(it, &vlen);
+        if ((rc = fn(k, klen, v, vlen, arg)) != 0) break;
+    }
+    char *rerr = NULL;
+    rocksdb_iter_get_error(it, &rerr);
+    rocksdb_iter_destroy(it);
+    if (rerr) return set_err(s, "scan", rerr);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- records: "key=value" lines ---- */
+
+/* rec_field - find key in a record; copies the value into out */
+static int rec_field(const char *rec, size_t len, const char *key, char *out, size_t outlen)
+{
+    size_t klen = strlen(key);
+    const char *p = rec, *end = rec + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if ((size_t)(le - p) > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
+            size_t n = (size_t)(le - p) - klen - 1;
+            if (n >= outlen) n = outlen - 1;
+            memcpy(out, p + klen + 1, n);
+            out[n] = '\0';
+            return 1;
+        }
+        p = le + 1;
+    }
+    out[0] = '\0';
+    return 0;
+}
+
+static long long rec_num(const char *rec, size_t len, const char *key)
+{
+    char buf[32];
+    return rec_field(rec, len, key, buf, sizeof buf) ? strtoll(buf, NULL, 10) : 0;
+}
+
+/* party_key - "p/<PARTY16>" */
+static void party_key(const uint8_t id[8], char *k)
+{
+    memcpy(k, "p/", 2);
+    eui64_hex16(id, k + 2);
+}
+
+int store_party_put(struct store *s, const struct party *p)
+{
+    char k[20], v[512];
+    party_key(p->id, k);
+    int n = snprintf(v, sizeof v, "name=%s\nuplift=%ld\nadded_at=%lld\n", p->name, p->uplift,
+                     (long long)p->added_at);
+    struct store_batch *wb = store_wb_new();
+    store_wb_put(wb, k, 18, v, (size_t)n);
+    int rc = store_wb_commit(s, wb);
+    store_wb_free(wb);
+    return rc;
+}
+
+/* party_decode - record to struct */
+static void party_decode(const uint8_t id[8], const char *v, size_t n, struct party *p)
+{
+    memcpy(p->id, id, 8);
+    rec_field(v, n, "name", p->name, sizeof p->name);
+    p->uplift = (long)rec_num(v, n, "uplift");
+    p->added_at = (time_t)rec_num(v, n, "added_at");
+}
+
+int store_party_get(struct store *s, const uint8_t id[8], struct party *p)
+{
+    char k[20], *v;
+    size_t n;
+    party_key(id, k);
+    int rc = store_get(s, k, 18, &v, &n);
+    if (rc != 1) return rc;
+    party_decode(id, v, n, p);
+    free(v);
+    return 1;
+}
+
+struct party_iter { int (*fn)(const struct party *, void *); void *arg; };
+
+static int party_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+    struct party_iter *pi = arg;
+    struct party p;
+    uint8_t id[8];
+    if (klen != 18 || eui64_parse(k + 2, 16, id) != 0) return 0;
+    party_decode(id, v, vlen, &p);
+    return pi->fn(&p, pi->arg);
+}
+
+int store_party_each(struct store *s, int (*fn)(const struct party *, void *), void *arg)
+{
+    struct party_iter pi = {fn, arg};
+    return store_each_prefix(s, "p/", party_iter_cb, &pi);
+}
+
+/* ---- batches ---- */
+
+const char *batch_state_name(enum batch_state st)
+{
+    switch (st) {
+    case BATCH_QUEUED: return "queued";
+    case BATCH_PROCESSING: return "processing";
+    case BATCH_DONE: return "done";
+    case BATCH_FAILED: return "failed";
+    }
+    return "?";
+}
+
+static void batch_key(uint64_t turn, char *k /* 23 */)
+{
+    snprintf(k, 23, "b/%020" PRIu64, turn);
+}
+
+/* index_key - "i/<PARTY16>/<BatchID>"; returns its length */
+static size_t index_key(const uint8_t party[8], const char *batch_id, char *k, size_t klen)
+{
+    char hex[17];
+    eui64_hex16(party, hex);
+    return (size_t)snprintf(k, klen, "i/%s/%s", hex, batch_id);
+}
+
+/* batch_encode - record text; returns length */
+static int batch_encode(const struct batch *b, char *v, size_t vlen)
+{
+    char party[17];
+    eui64_hex16(b->party, party);
+    return snprintf(v, vlen,
+                    "turn=%" PRIu64 "\nparty=%s\nbatch_id=%s\nfile=%s\narchive=%s\ncsrs=%u\n"
+                    "received_at=%lld\nscheduled_night=%s\nretrieve_not_before=%lld\nstate=%d\n"
+                    "done=%u\nissued=%u\nrejected=%u\nstarted_at=%lld\ncompleted_at=%lld\nerror=%s\nsrc=%s\n",
+                    b->turn, party, b->batch_id, b->file, b->archive, b->csrs,
+                    (long long)b->received_at, b->scheduled_night, (long long)b->retrieve_not_before,
+                    (int)b->state, b->done, b->issued, b->rejected, (long long)b->started_at,
+                    (long long)b->completed_at, b->error, b->src);
+}
+
+static void batch_decode(const char *v, size_t n, struct batch *b)
+{
+    char party[17];
+    memset(b, 0, sizeof *b);
+    b->turn = (uint64_t)rec_num(v, n, "turn");
+    rec_field(v, n, "party", party, sizeof party);
+    eui64_parse(party, strlen(party), b->party);
+    rec_field(v, n, "batch_id", b->batch_id, sizeof b->batch_id);
+    rec_field(v, n, "file", b->file, sizeof b->file);
+    rec_field(v, n, "archive", b->archive, sizeof b->archive);
+    b->csrs = (uint32_t)rec_num(v, n, "csrs");
+    b->received_at = (time_t)rec_num(v, n, "received_at");
+    rec_field(v, n, "scheduled_night", b->scheduled_night, sizeof b->scheduled_night);
+    b->retrieve_not_before = (time_t)rec_num(v, n, "retrieve_not_before");
+    b->state = (enum batch_state)rec_num(v, n, "state");
+    b->done = (uint32_t)rec_num(v, n, "done");
+    b->issued = (uint32_t)rec_num(v, n, "issued");
+    b->rejected = (uint32_t)rec_num(v, n, "rejected");
+    b->started_at = (time_t)rec_num(v, n, "started_at");
+    b->completed_at = (time_t)rec_num(v, n, "completed_at");
+    rec_field(v, n, "error", b->error, sizeof b->error);
+    rec_field(v, n, "src", b->src, sizeof b->src);
+}
+
+int store_last_turn(struct store *s, uint64_t *turn)
+{
+    char *v;
+    int rc = store_get(s, "m/turn", 6, &v, NULL);
+    if (rc < 0) return -1;
+    *turn = rc == 1 ? strtoull(v, NULL, 10) : 0;
+    if (rc == 1) free(v);
+    return 0;
+}
+
+int store_batch_lookup(struct store *s, const uint8_t party[8], const char *batch_id, uint64_t *turn)
+{
+    char k[128], *v;
+    size_t klen = index_key(party, batch_id, k, sizeof k);
+    int rc = store_get(s, k, klen, &v, NULL);
+    if (rc != 1) return rc;
+    *turn = strtoull(v, NULL, 10);
+    free(v);
+    return 1;
+}
+
+void store_wb_add_batch(struct store_batch *wb, const struct batch *b)
+{
+    char k[23], v[2048];
+    batch_key(b->turn, k);
+    int n = batch_encode(b, v, sizeof v);
+    store_wb_put(wb, k, 22, v, (size_t)n);
+}
+
+/* store_batch_accept - next turn + record + index, one synced batch.
+ * The caller is the only writer (run holds the store's lock), so reading
+ * the counter and writing it back cannot race. */
+int store_batch_accept(struct store *s, struct batch *b)
+{
+    uint64_t last;
+    if (store_last_turn(s, &last) != 0) return -1;
+    b->turn = last + 1;
+    char turn[24], ik[128];
+    int tn = snprintf(turn, sizeof turn, "%" PRIu64, b->turn);
+    size_t iklen = index_key(b->party, b->batch_id, ik, sizeof ik);
+    struct store_batch *wb = store_wb_new();
+    store_wb_put(wb, "m/turn", 6, turn, (size_t)tn);
+    store_wb_add_batch(wb, b);
+    store_wb_put(wb, ik, iklen, turn, (size_t)tn);
+    int rc = store_wb_commit(s, wb);
+    store_wb_free(wb);
+    return rc;
+}
+
+int store_batch_get(struct store *s, uint64_t turn, struct batch *b)
+{
+    char k[23], *v;
+    size_t n;
+    batch_key(turn, k);
+    int rc = store_get(s, k, 22, &v, &n);
+    if (rc != 1) return rc;
+    batch_decode(v, n, b);
+    free(v);
+    return 1;
+}
+
+int store_batch_put(struct store *s, const struct batch *b)
+{
+    struct store_batch *wb = store_wb_new();
+    store_wb_add_batch(wb, b);
+    int rc = store_wb_commit(s, wb);
+    store_wb_free(wb);
+    return rc;
+}
+
+struct batch_iter { int (*fn)(const struct batch *, void *); void *arg; uint64_t first; };
+
+static int batch_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+    struct batch_iter *bi = arg;
+    struct batch b;
+    (void)k; (void)klen;
+    batch_decode(v, vlen, &b);
+    if (b.turn < bi->first) return 0;
+    return bi->fn(&b, bi->arg);
+}
+
+int store_batch_each(struct store *s, uint64_t first_turn,
+                     int (*fn)(const struct batch *, void *), void *arg)
+{
+    struct batch_iter bi = {fn, arg, first_turn};
+    return store_each_prefix(s, "b/", batch_iter_cb, &bi);
+}
+
+/* ---- issued certificates ---- */
+
+static const char HEXU[] = "0123456789ABCDEF";
+
+static void hex_upper(const uint8_t *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = HEXU[in[i] >> 4];
+        out[2 * i + 1] = HEXU[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
+                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len)
+{
+    char k[2 + 64 + 40], ser[33], dev[17];
+    uint8_t v[sizeof *m + 2048];
+    hex_upper(serial, 16, ser);
+    eui64_hex16(m->device, dev);
+    memcpy(v, m, sizeof *m);
+    if (der_len > sizeof v - sizeof *m) der_len = sizeof v - sizeof *m;
+    memcpy(v + sizeof *m, der, der_len);
+    int n = snprintf(k, sizeof k, "c/%s", ser);
+    store_wb_put(wb, k, (size_t)n, v, sizeof *m + der_len);
+    n = snprintf(k, sizeof k, "d/%s/%s/%s", dev, m->usage ? "KA" : "DS", ser);
+    store_wb_put(wb, k, (size_t)n, "", 0);
+    k[0] = 'k';
+    k[1] = '/';
+    hex_upper(key_hash, 32, k + 2);
+    store_wb_put(wb, k, 66, ser, 32);
+}
+
+/* exists - point lookup without copying the value */
+static int exists(struct store *s, const char *k, size_t klen)
+{
+    char *rerr = NULL;
+    size_t n;
+    char *v = rocksdb_get(s->db, s->ropts, k, klen, &n, &rerr);
+    if (rerr) return set_err(s, "get", rerr);
+    if (!v) return 0;
+    rocksdb_free(v);
+    return 1;
+}
+
+int store_serial_known(struct store *s, const uint8_t serial[16])
+{
+    char k[40];
+    memcpy(k, "c/", 2);
+    hex_upper(serial, 16, k + 2);
+    return exists(s, k, 34);
+}
+
+int store_key_known(struct store *s, const uint8_t key_hash[32])
+{
+    char k[70];
+    memcpy(k, "k/", 2);
+    hex_upper(key_hash, 32, k + 2);
+    return exists(s, k, 66);
+}
+
+int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *m, uint8_t **der, size_t *len)
+{
+    char k[40], *v;
+    size_t n;
+    memcpy(k, "c/", 2);
+    hex_upper(serial, 16, k + 2);
+    int rc = store_get(s, k, 34, &v, &n);
+    if (rc != 1) return rc;
+    if (n < sizeof *m) {
+        free(v);
+        snprintf(s->err, sizeof s->err, "store: certificate record %s is truncated", k);
+        return -1;
+    }
+    memcpy(m, v, sizeof *m);
+    *len = n - sizeof *m;
+    *der = xmalloc(*len ? *len : 1);
+    memcpy(*der, v + sizeof *m, *len);
+    free(v);
+    return 1;
+}
+
+struct dev_iter { int (*fn)(const uint8_t serial[16], void *); void *arg; };
+
+static int dev_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+    struct dev_iter *di = arg;
+    uint8_t serial[16];
+    (void)v; (void)vlen;
+    if (klen < 32) return 0;
+    const char *hex = k + klen - 32;
+    for (int i = 0; i < 16; i++) {
+        unsigned int byte;
+        if (sscanf(hex + 2 * i, "%2X", &byte) != 1) return 0;
+        serial[i] = (uint8_t)byte;
+    }
+    return di->fn(serial, di->arg);
+}
+
+int store_device_each(struct store *s, const uint8_t device[8], int usage,
+                      int (*fn)(const uint8_t serial[16], void *), void *arg)
+{
+    char prefix[40], dev[17];
+    struct dev_iter di = {fn, arg};
+    eui64_hex16(device, dev);
+    if (usage < 0) snprintf(prefix, sizeof prefix, "d/%s/", dev);
+    else snprintf(prefix, sizeof prefix, "d/%s/%s/", dev, usage ? "KA" : "DS");
+    return store_each_prefix(s, prefix, dev_iter_cb, &di);
+}
+
+/* ---- response fragments ---- */
+
+void store_wb_add_fragment(struct store_batch *wb, uint64_t turn, uint64_t seq, const char *xml, size_t len)
+{
+    char k[48];
+    int n = snprintf(k, sizeof k, "r/%020" PRIu64 "/%010" PRIu64, turn, seq);
+    store_wb_put(wb, k, (size_t)n, xml, len);
+}
+
+struct frag_iter { int (*fn)(uint64_t, const char *, size_t, void *); void *arg; };
+
+static int frag_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+    struct frag_iter *fi = arg;
+    if (klen < 10) return 0;
+    char seq[11];
+    memcpy(seq, k + klen - 10, 10);
+    seq[10] = '\0';
+    return fi->fn(strtoull(seq, NULL, 10), v, vlen, fi->arg);
+}
+
+int store_fragment_each(struct store *s, uint64_t turn,
+                        int (*fn)(uint64_t seq, const char *xml, size_t len, void *), void *arg)
+{
+    char prefix[32];
+    struct frag_iter fi = {fn, arg};
+    snprintf(prefix, sizeof prefix, "r/%020" PRIu64 "/", turn);
+    return store_each_prefix(s, prefix, frag_iter_cb, &fi);
+}
+
+void store_wb_delete_fragments(struct store_batch *wb, uint64_t turn)
+{
+    char from[32], to[32];
+    snprintf(from, sizeof from, "r/%020" PRIu64 "/", turn);
+    snprintf(to, sizeof to, "r/%020" PRIu64 "0", turn);   /* '0' sorts right after '/' */
+    rocksdb_writebatch_delete_range(wb->wb, from, strlen(from), to, strlen(to));
+}
+
+int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_t turn)
+{
+    char k[70], *v;
+    size_t n;
+    memcpy(k, "k/", 2);
+    hex_upper(key_hash, 32, k + 2);
+    int rc = store_get(s, k, 66, &v, &n);
+    if (rc != 1) return rc;
+    uint8_t serial[16];
+    for (int i = 0; i < 16 && n >= 32; i++) {
+        unsigned int byte;
+        sscanf(v + 2 * i, "%2X", &byte);
+        serial[i] = (uint8_t)byte;
+    }
+    free(v);
+    struct cert_meta m;
+    uint8_t *der;
+    size_t len;
+    rc = store_cert_get(s, serial, &m, &der, &len);
+    if (rc != 1) return rc < 0 ? -1 : 1;
+    free(der);
+    return m.turn != turn;
+}

@@ -1,0 +1,122 @@
+/* dedup.c - in-batch claim tables and the duplicate checks; see dedup.h.
+ * Two open-addressing tables (linear probing, power-of-two size, at most
+ * half full): device+usage as a 64+1-bit key, key hashes by their first 8
+ * octets with the full 32 compared. */
+#include "dedup.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xmem.h"
+
+struct dev_slot { uint64_t dev; uint8_t used; uint8_t usage; };
+struct key_slot { uint8_t hash[32]; uint8_t used; };
+
+struct dedup {
+    struct dev_slot *dev;
+    struct key_slot *key;
+    uint64_t mask;
+    dedup_key_known_fn known;
+    void *arg;
+};
+
+static uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+/* mix - spread the bits of a device number (EUI-64s share prefixes) */
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    return x;
+}
+
+struct dedup *dedup_new(uint32_t max_requests, dedup_key_known_fn known, void *arg)
+{
+    struct dedup *d = xcalloc(1, sizeof *d);
+    uint64_t size = 16;
+    while (size < (uint64_t)max_requests * 2) size <<= 1;
+    d->mask = size - 1;
+    d->dev = xcalloc(size, sizeof *d->dev);
+    d->key = xcalloc(size, sizeof *d->key);
+    d->known = known;
+    d->arg = arg;
+    return d;
+}
+
+void dedup_free(struct dedup *d)
+{
+    if (!d) return;
+    free(d->dev);
+    free(d->key);
+    free(d);
+}
+
+/* dev_find - slot for device+usage: the match, or the empty slot to fill */
+static struct dev_slot *dev_find(struct dedup *d, const uint8_t device[8], enum usage usage)
+{
+    uint64_t dev = load64(device);
+    for (uint64_t i = mix(dev ^ (uint64_t)usage) & d->mask;; i = (i + 1) & d->mask) {
+        struct dev_slot *s = &d->dev[i];
+        if (!s->used || (s->dev == dev && s->usage == (uint8_t)usage)) return s;
+    }
+}
+
+static struct key_slot *key_find(struct dedup *d, const uint8_t hash[32])
+{
+    for (uint64_t i = load64(hash) & d->mask;; i = (i + 1) & d->mask) {
+        struct key_slot *s = &d->key[i];
+        if (!s->used || memcmp(s->hash, hash, 32) == 0) return s;
+    }
+}
+
+void dedup_claim(struct dedup *d, const uint8_t device[8], enum usage usage, const uint8_t key_hash[32])
+{
+    struct dev_slot *ds = dev_find(d, device, usage);
+    ds->used = 1;
+    ds->dev = load64(device);
+    ds->usage = (uint8_t)usage;
+    struct key_slot *ks = key_find(d, key_hash);
+    ks->used = 1;
+    memcpy(ks->hash, key_hash, 32);
+}
+
+int dedup_chunk(struct dedup *d, struct chunk *c)
+{
+    for (uint32_t i = 0; i < c->n; i++) {
+        struct request *r = &c->req[i];
+        if (r->code != RC_OK) continue;
+        struct dev_slot *ds = dev_find(d, r->device, r->usage);
+        if (ds->used) {
+            r->code = RC_DUPLICATE_REQUEST;
+            snprintf(r->errtext, sizeof r->errtext,
+                     "device %s with usage %s was requested earlier in this batch",
+                     r->device_text, r->usage == USAGE_DS ? "DS" : "KA");
+            continue;
+        }
+        struct key_slot *ks = key_find(d, r->key_hash);
+        int seen = ks->used;
+        if (!seen) {
+            int k = d->known(d->arg, r->key_hash);
+            if (k < 0) return -1;
+            seen = k;
+            if (seen) {
+                r->code = RC_DUPLICATE_KEY;
+                snprintf(r->errtext, sizeof r->errtext, "this public key is already certified");
+                continue;
+            }
+        } else {
+            r->code = RC_DUPLICATE_KEY;
+            snprintf(r->errtext, sizeof r->errtext, "this public key was requested earlier in this batch");
+            continue;
+        }
+        dedup_claim(d, r->device, r->usage, r->key_hash);
+    }
+    return 0;
+}

@@ -1,0 +1,356 @@
+/* parse.c - streaming request reader over xmlReader; see parse.h for the
+ * contract and the hostile-input rules.
+ *
+ * A small state machine over the reader's nodes:
+ *   depth 0 BatchedCSRRequest / 1 Header|CSRs / 2 BatchID..|CSR / 3 CSR fields
+ * Text is collected into a bounded field buffer and copied out at the field's
+ * end tag.  Schema validity errors (when a schema is set) do not stop the
+ * reader: it goes on to the end, because E_XML and E_TOO_MANY outrank E_SCHEMA.
+ */
+#include "parse.h"
+
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "eui64.h"
+#include "xmem.h"
+
+enum field { F_NONE, F_BATCH_ID, F_PARTY_ID, F_CSR_COUNT, F_REQUEST_ID, F_DEVICE_ID, F_USAGE, F_CSR_BODY };
+
+struct parser {
+    xmlTextReaderPtr reader;
+    parse_read_fn rd;
+    void *io;
+    int first_read_done;
+    int keep_csrs;
+    uint64_t max_csrs, count;
+    struct parse_header hdr;
+    int in_header, in_csrs, in_csr;
+    enum field field;
+    char *text;                 /* current field's text, bounded */
+    size_t text_len, text_cap;
+    int text_overflow;
+    struct request *cur;        /* request being filled (keep_csrs) */
+    struct chunk *chunk;        /* chunk being filled */
+    int done;                   /* reader reached the end or stopped */
+    enum batch_code verdict;    /* first fault by precedence */
+    char xml_err[256], schema_err[256];
+};
+
+const char *batch_code_name(enum batch_code c)
+{
+    static const char *const names[BC_COUNT_] = {
+        "OK", "E_FILE", "E_TOO_LARGE", "E_XML", "E_TOO_MANY", "E_SCHEMA",
+        "E_TOO_FEW", "E_COUNT_MISMATCH", "E_UNKNOWN_PARTY", "E_DUPLICATE_BATCH",
+    };
+    return (unsigned)c < BC_COUNT_ ? names[c] : "E_FILE";
+}
+
+/* on_error - libxml2 structured errors: first XML fault, first validity fault */
+static void on_error(void *arg, xmlErrorPtr e)
+{
+    struct parser *p = arg;
+    if (!e || e->level < XML_ERR_ERROR) return;
+    int schema = e->domain == XML_FROM_SCHEMASV || e->domain == XML_FROM_SCHEMASP;
+    char *dst = schema ? p->schema_err : p->xml_err;
+    if (dst[0]) return;
+    char msg[200];
+    snprintf(msg, sizeof msg, "%s", e->message ? e->message : "error");
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
+    snprintf(dst, 256, "line %d: %s", e->line, msg);
+}
+
+/* io_read - the caller's read, with a UTF-16/UCS-4 sniff on the first bytes */
+static int io_read(void *ctx, char *buf, int len)
+{
+    struct parser *p = ctx;
+    int n = p->rd(p->io, buf, len);
+    if (!p->first_read_done && n > 0) {
+        p->first_read_done = 1;
+        const unsigned char *u = (const unsigned char *)buf;
+        if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF) ||
+                       u[0] == 0 || (u[0] == '<' && u[1] == 0))) {
+            snprintf(p->xml_err, sizeof p->xml_err,
+                     "line 1: the file is UTF-16 or UCS-4; requests must be UTF-8");
+            return -1;
+        }
+    }
+    return n;
+}
+
+void *parse_schema_load(const char *xsd_path, char *err, size_t errlen)
+{
+    xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd_path);
+    xmlSchemaPtr schema = pc ? xmlSchemaParse(pc) : NULL;
+    if (pc) xmlSchemaFreeParserCtxt(pc);
+    if (!schema)
+        snprintf(err, errlen, "%s: cannot load the request schema (is the installation complete?)", xsd_path);
+    return schema;
+}
+
+void parse_schema_free(void *schema)
+{
+    if (schema) xmlSchemaFree(schema);
+}
+
+struct parser *parse_open(parse_read_fn rd, void *io, void *schema, uint64_t max_csrs, int keep_csrs)
+{
+    struct parser *p = xcalloc(1, sizeof *p);
+    p->rd = rd;
+    p->io = io;
+    p->max_csrs = max_csrs;
+    p->keep_csrs = keep_csrs;
+    p->text_cap = REQ_CSR_B64_MAX + 64;
+    p->text = xmalloc(p->text_cap + 1);
+    /* no NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID, no HUGE */
+    p->reader = xmlReaderForIO(io_read, NULL, p, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
+    if (!p->reader) {
+        snprintf(p->xml_err, sizeof p->xml_err, "line 0: cannot start the XML reader");
+        p->done = 1;
+        return p;
+    }
+    xmlTextReaderSetStructuredErrorHandler(p->reader, on_error, p);
+    if (schema && xmlTextReaderSetSchema(p->reader, schema) != 0) {
+        snprintf(p->xml_err, sizeof p->xml_err, "line 0: cannot attach the request schema");
+        p->done = 1;
+    }
+    return p;
+}
+
+void parse_close(struct parser *p)
+{
+    if (!p) return;
+    if (p->reader) xmlFreeTextReader(p->reader);
+    free(p->text);
+    free(p);
+}
+
+const struct parse_header *parse_header(const struct parser *p) { return &p->hdr; }
+uint64_t parse_csr_count(const struct parser *p) { return p->count; }
+
+/* trimmed - strip XML whitespace at both ends; returns length */
+static size_t trimmed(const char *s, size_t n, const char **start)
+{
+    while (n && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')) { s++; n--; }
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r')) n--;
+    *start = s;
+    return n;
+}
+
+/* copy_bounded - trimmed text into a fixed field */
+static void copy_bounded(char *dst, size_t cap, const char *s, size_t n)
+{
+    const char *t;
+    n = trimmed(s, n, &t);
+    if (n >= cap) n = cap - 1;
+    memcpy(dst, t, n);
+    dst[n] = '\0';
+}
+
+/* canon_request_id - decimal without sign or leading zeros */
+static void canon_request_id(char *dst, const char *s, size_t n)
+{
+    const char *t;
+    n = trimmed(s, n, &t);
+    if (n && *t == '+') { t++; n--; }
+    while (n > 1 && *t == '0') { t++; n--; }
+    copy_bounded(dst, REQ_ID_MAX + 1, t, n);
+}
+
+/* end_field - a field's end tag: store its text */
+static void end_field(struct parser *p)
+{
+    const char *s = p->text;
+    size_t n = p->text_len;
+    switch (p->field) {
+    case F_BATCH_ID: copy_bounded(p->hdr.batch_id, sizeof p->hdr.batch_id, s, n); break;
+    case F_PARTY_ID:
+        copy_bounded(p->hdr.party_text, sizeof p->hdr.party_text, s, n);
+        p->hdr.have_party = eui64_parse(p->hdr.party_text, strlen(p->hdr.party_text), p->hdr.party) == 0;
+        break;
+    case F_CSR_COUNT: {
+        char buf[32];
+        copy_bounded(buf, sizeof buf, s, n);
+        char *end;
+        unsigned long long v = strtoull(buf, &end, 10);
+        p->hdr.have_count = *buf && !*end;
+        p->hdr.declared_count = v;
+        break;
+    }
+    case F_REQUEST_ID: if (p->cur) canon_request_id(p->cur->request_id, s, n); break;
+    case F_DEVICE_ID: if (p->cur) copy_bounded(p->cur->device_text, sizeof p->cur->device_text, s, n); break;
+    case F_USAGE: if (p->cur) copy_bounded(p->cur->usage_text, sizeof p->cur->usage_text, s, n); break;
+    case F_CSR_BODY:
+        if (p->cur) {
+            p->cur->csr_off = chunk_add_text(p->chunk, s, n);
+            p->cur->csr_len = (uint32_t)n;
+        }
+        break;
+    case F_NONE: break;
+    }
+    p->field = F_NONE;
+}
+
+/* start_element - classify by depth and local name */
+static int start_element(struct parser *p, int depth, const char *name)
+{
+    p->field = F_NONE;
+    p->text_len = 0;
+    if (depth == 1) {
+        p->in_header = strcmp(name, "Header") == 0;
+        p->in_csrs = strcmp(name, "CSRs") == 0;
+    } else if (depth == 2 && p->in_header) {
+        if (strcmp(name, "BatchID") == 0) p->field = F_BATCH_ID;
+        else if (strcmp(name, "PartyID") == 0) p->field = F_PARTY_ID;
+        else if (strcmp(name, "CSRCount") == 0) p->field = F_CSR_COUNT;
+    } else if (depth == 2 && p->in_csrs && strcmp(name, "CSR") == 0) {
+        p->count++;
+        if (p->count > p->max_csrs) {
+            if (p->verdict == BC_OK || p->verdict > BC_TOO_MANY) p->verdict = BC_TOO_MANY;
+            return -1;
+        }
+        if (p->keep_csrs && p->chunk) {
+            p->cur = &p->chunk->req[p->chunk->n];
+            memset(p->cur, 0, offsetof(struct request, errtext));
+            p->cur->errtext[0] = '\0';
+        }
+        p->in_csr = 1;
+    } else if (depth == 3 && p->in_csr) {
+        if (strcmp(name, "RequestID") == 0) p->field = F_REQUEST_ID;
+        else if (strcmp(name, "DeviceID") == 0) p->field = F_DEVICE_ID;
+        else if (strcmp(name, "CertificateUsage") == 0) p->field = F_USAGE;
+        else if (strcmp(name, "CSRBody") == 0) p->field = F_CSR_BODY;
+    }
+    return 0;
+}
+
+/* end_csr - a CSR closed: it joins the chunk */
+static int end_csr(struct parser *p)
+{
+    p->in_csr = 0;
+    if (p->cur) {
+        p->chunk->n++;
+        p->cur = NULL;
+        return p->chunk->n == p->chunk->cap;   /* 1: chunk full */
+    }
+    return 0;
+}
+
+/* step - advance the reader until the chunk is full or the file ends */
+static void step(struct parser *p)
+{
+    while (!p->done) {
+        int r = xmlTextReaderRead(p->reader);
+        if (r != 1) {
+            if (r < 0 && !p->xml_err[0]) snprintf(p->xml_err, sizeof p->xml_err, "line %d: not well-formed XML",
+                                                  xmlTextReaderGetParserLineNumber(p->reader));
+            p->done = 1;
+            break;
+        }
+        int type = xmlTextReaderNodeType(p->reader);
+        int depth = xmlTextReaderDepth(p->reader);
+        switch (type) {
+        case XML_READER_TYPE_DOCUMENT_TYPE:
+            snprintf(p->xml_err, sizeof p->xml_err, "line %d: a DOCTYPE is not allowed in a request",
+                     xmlTextReaderGetParserLineNumber(p->reader));
+            p->done = 1;
+            continue;
+        case XML_READER_TYPE_ENTITY_REFERENCE:
+            snprintf(p->xml_err, sizeof p->xml_err, "line %d: entity references are not allowed",
+                     xmlTextReaderGetParserLineNumber(p->reader));
+            p->done = 1;
+            continue;
+        case XML_READER_TYPE_ELEMENT: {
+            const char *name = (const char *)xmlTextReaderConstLocalName(p->reader);
+            if (depth == 0 && !p->xml_err[0]) {
+                const char *enc = (const char *)xmlTextReaderConstEncoding(p->reader);
+                if (enc && strcasecmp(enc, "UTF-8") != 0) {
+                    snprintf(p->xml_err, sizeof p->xml_err, "line 1: encoding %s; requests must be UTF-8", enc);
+                    p->done = 1;
+                    continue;
+                }
+            }
+            if (start_element(p, depth, name ? name : "") != 0) {
+                p->done = 1;
+                continue;
+            }
+            if (xmlTextReaderIsEmptyElement(p->reader)) {
+                if (p->field != F_NONE) end_field(p);
+                else if (depth == 2 && p->in_csr && end_csr(p)) return;
+            }
+            break;
+        }
+        case XML_READER_TYPE_TEXT:
+        case XML_READER_TYPE_CDATA:
+        case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+            if (p->field != F_NONE) {
+                const char *v = (const char *)xmlTextReaderConstValue(p->reader);
+                size_t n = v ? strlen(v) : 0;
+                if (p->text_len + n > p->text_cap) {
+                    n = p->text_cap - p->text_len;
+                    p->text_overflow = 1;
+                }
+                memcpy(p->text + p->text_len, v, n);
+                p->text_len += n;
+                p->text[p->text_len] = '\0';
+            }
+            break;
+        case XML_READER_TYPE_END_ELEMENT:
+            if (p->field != F_NONE) end_field(p);
+            else if (depth == 2 && p->in_csr && end_csr(p)) return;
+            else if (depth == 1) p->in_header = p->in_csrs = 0;
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+int parse_next_chunk(struct parser *p, struct chunk *c)
+{
+    chunk_reset(c);
+    c->first_index = (uint32_t)p->count;
+    p->chunk = c;
+    step(p);
+    p->chunk = NULL;
+    p->cur = NULL;
+    if (p->xml_err[0] || p->verdict == BC_TOO_MANY) return -1;
+    return (int)c->n;
+}
+
+enum batch_code parse_finish(struct parser *p, char *err, size_t errlen)
+{
+    struct chunk *scratch = NULL;
+    if (!p->done) {
+        /* read to the end without keeping requests */
+        int keep = p->keep_csrs;
+        p->keep_csrs = 0;
+        scratch = chunk_new(1);
+        while (!p->done) {
+            p->chunk = scratch;
+            step(p);
+        }
+        p->chunk = NULL;
+        p->keep_csrs = keep;
+        chunk_free(scratch);
+    }
+    err[0] = '\0';
+    if (p->xml_err[0]) {
+        snprintf(err, errlen, "%s", p->xml_err);
+        return BC_XML;
+    }
+    if (p->verdict == BC_TOO_MANY) {
+        snprintf(err, errlen, "more than %llu CSR elements (the limit per batch); stopped reading at CSR %llu",
+                 (unsigned long long)p->max_csrs, (unsigned long long)p->count);
+        return BC_TOO_MANY;
+    }
+    if (p->schema_err[0]) {
+        snprintf(err, errlen, "%s", p->schema_err);
+        return BC_SCHEMA;
+    }
+    return BC_OK;
+}

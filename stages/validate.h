@@ -1,0 +1,36 @@
+/* validate.h - the per-request checks of SPEC.md sections 3.3 and 5 that need
+ * nothing but the request itself: DeviceID, usage, base64, strict DER of the
+ * PKCS#10 request, ecdsa-with-SHA256, a P-256 key with a valid uncompressed
+ * point, the self-signature (proof of possession), and the hardwareModuleName
+ * of the extensionRequest against DeviceID.
+ *
+ * The in-batch and store-wide duplicate checks (RC_DUPLICATE_*) need order and
+ * the store, so they are not here: see dedup in the pipeline.
+ *
+ * Threads: one validate_ctx per worker thread; it holds the reusable OpenSSL
+ * objects (an EVP_PKEY whose point is replaced per CSR, a digest context) and a
+ * scratch buffer, so the hot path allocates nothing.  Input is read-only.
+ * DIAGNOSTICS: every fault becomes req->code with a one-line req->errtext that
+ * says what is wrong ("CSR signature does not verify", "DER: trailing 3 octets
+ * after CertificationRequest").  Nothing is logged; nothing aborts.
+ */
+#ifndef SMKI_VALIDATE_H
+#define SMKI_VALIDATE_H
+
+#include "request.h"
+
+struct validate_ctx;
+
+/* validate_ctx_new - per-thread context; never returns NULL */
+struct validate_ctx *validate_ctx_new(void);
+void validate_ctx_free(struct validate_ctx *ctx);
+
+/* validate_request - run every check on req, in SPEC section 5 order.
+ * csr_b64/csr_len: the CSRBody text (may contain XML whitespace, which is
+ * ignored).  Sets req->code (RC_OK or the first fault) and, for RC_OK,
+ * req->device, req->usage, req->point and req->key_hash.
+ * Returns req->code. */
+enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
+                               const char *csr_b64, size_t csr_len);
+
+#endif
