@@ -133,6 +133,20 @@ struct chunk *reorder_next(struct reorder *r)
     return c;
 }
 
+struct chunk *reorder_try_next(struct reorder *r)
+{
+    struct chunk *c = NULL;
+    pthread_mutex_lock(&r->mu);
+    struct chunk *s = r->slots[r->next % r->nslots];
+    if (!r->aborted && s && s->seq == r->next) {
+        r->slots[r->next % r->nslots] = NULL;
+        r->next++;
+        c = s;
+    }
+    pthread_mutex_unlock(&r->mu);
+    return c;
+}
+
 void reorder_end(struct reorder *r, uint64_t total)
 {
     pthread_mutex_lock(&r->mu);

@@ -31,6 +31,8 @@ struct reorder *reorder_new(size_t nslots);
 void reorder_free(struct reorder *r);
 void reorder_put(struct reorder *r, struct chunk *c);
 struct chunk *reorder_next(struct reorder *r);
+/* reorder_try_next - the next chunk if it is already there, else NULL */
+struct chunk *reorder_try_next(struct reorder *r);
 void reorder_end(struct reorder *r, uint64_t total);
 void reorder_abort(struct reorder *r);
 

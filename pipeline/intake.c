@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -232,6 +233,8 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     char path[PATH_MAX + 200], text[512], tmp[PATH_MAX + 200], src[96], stem[200];
     struct stat lst, fst;
     struct receipt r = {.file = name};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     memset(out, 0, sizeof *out);
     r.received_at = clock_now();
 
@@ -424,6 +427,8 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     out->result = INTAKE_ACCEPTED;
     out->turn = b.turn;
     out->csrs = count;
-    log_info("incoming/%s: accepted: party %s batch %s, %" PRIu64 " CSRs, turn %" PRIu64 ", night %s",
-             name, h->party_text, h->batch_id, count, b.turn, b.scheduled_night);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    out->millis = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    log_info("incoming/%s: accepted in %.0f ms: party %s batch %s, %" PRIu64 " CSRs, turn %" PRIu64 ", night %s",
+             name, out->millis, h->party_text, h->batch_id, count, b.turn, b.scheduled_night);
 }

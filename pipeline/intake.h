@@ -47,6 +47,7 @@ struct intake_outcome {
     enum batch_code code;
     uint64_t turn;
     uint64_t csrs;
+    double millis;        /* accepted: from taking the file to its receipt */
     char text[512];
 };
 

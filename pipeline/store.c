@@ -17,6 +17,8 @@ struct store {
     rocksdb_options_t *opts;
     rocksdb_writeoptions_t *wsync;
     rocksdb_readoptions_t *ropts;
+    rocksdb_block_based_table_options_t *table;
+    rocksdb_filterpolicy_t *bloom;
     int read_only;
     char err[512];
 };
@@ -46,6 +48,24 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     rocksdb_options_set_max_open_files(s->opts, 256);
     rocksdb_options_set_info_log_level(s->opts, 3 /* error */);
     rocksdb_options_set_keep_log_file_num(s->opts, 2);
+    /* the hot path does two point lookups per certificate (serial and key
+     * uniqueness), almost always misses: bloom filters in the memtable and
+     * in every table file answer those without a search */
+    rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.05);
+    rocksdb_options_set_memtable_whole_key_filtering(s->opts, 1);
+    s->table = rocksdb_block_based_options_create();
+    s->bloom = rocksdb_filterpolicy_create_bloom_full(10);
+    rocksdb_block_based_options_set_filter_policy(s->table, s->bloom);
+    rocksdb_options_set_block_based_table_factory(s->opts, s->table);
+    rocksdb_options_set_write_buffer_size(s->opts, 128u << 20);
+    /* inserts dominate while a batch runs: an unsorted vector memtable is
+     * about three times cheaper per Put than the skip list; point lookups
+     * stay cheap because the memtable bloom filter answers the misses and
+     * processing flushes the memtable before each batch (store_flush), so
+     * a hit never needs the vector sorted */
+    rocksdb_options_set_memtable_vector_rep(s->opts);
+    rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);
+    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     if (mode == STORE_READ_ONLY) {
         s->db = rocksdb_open_for_read_only(s->opts, dir, 0, &rerr);
         s->read_only = 1;
@@ -61,6 +81,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
         snprintf(err, errlen, "%s: cannot open the store: %s%s", dir, rerr ? rerr : "?", hint);
         free(rerr);
         rocksdb_options_destroy(s->opts);
+        rocksdb_block_based_options_destroy(s->table);
         free(s);
         return NULL;
     }
@@ -78,6 +99,7 @@ void store_close(struct store *s)
     rocksdb_writeoptions_destroy(s->wsync);
     rocksdb_readoptions_destroy(s->ropts);
     rocksdb_options_destroy(s->opts);
+    rocksdb_block_based_options_destroy(s->table);
     free(s);
 }
 
@@ -565,4 +587,15 @@ int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_
     if (rc != 1) return rc < 0 ? -1 : 1;
     free(der);
     return m.turn != turn;
+}
+
+/* store_flush - memtable to table files (and the WAL with it) */
+int store_flush(struct store *s)
+{
+    char *rerr = NULL;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flush(s->db, fo, &rerr);
+    rocksdb_flushoptions_destroy(fo);
+    return rerr ? set_err(s, "flush", rerr) : 0;
 }

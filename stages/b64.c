@@ -25,12 +25,15 @@ static const uint8_t DEC[256] = {
 static const char ENC[65] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+static const char NO_ROOM[] = "decoded data larger than the buffer";
+
 /* fail - record an error position and reason */
 static ptrdiff_t fail(struct b64_err *err, size_t pos, const char *why)
 {
     if (err) {
         err->pos = pos;
         err->why = why;
+        err->no_room = why == NO_ROOM;
     }
     return -1;
 }
@@ -53,7 +56,7 @@ ptrdiff_t b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap,
                 break;
             a &= 63, b &= 63, c &= 63, d &= 63;
             if (outcap - o < 3)
-                return fail(err, i, "decoded data larger than the buffer");
+                return fail(err, i, NO_ROOM);
             uint32_t v = a << 18 | b << 12 | c << 6 | d;
             out[o] = (uint8_t)(v >> 16);
             out[o + 1] = (uint8_t)(v >> 8);
@@ -93,13 +96,13 @@ ptrdiff_t b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap,
                 if (q[1] & 0x0f)
                     return fail(err, qpos[1], "non-zero padding bits");
                 if (outcap - o < 1)
-                    return fail(err, qpos[0], "decoded data larger than the buffer");
+                    return fail(err, qpos[0], NO_ROOM);
                 out[o++] = (uint8_t)(q[0] << 2 | q[1] >> 4);
             } else {
                 if (q[2] & 0x03)
                     return fail(err, qpos[2], "non-zero padding bits");
                 if (outcap - o < 2)
-                    return fail(err, qpos[0], "decoded data larger than the buffer");
+                    return fail(err, qpos[0], NO_ROOM);
                 out[o++] = (uint8_t)(q[0] << 2 | q[1] >> 4);
                 out[o++] = (uint8_t)(q[1] << 4 | q[2] >> 2);
             }
@@ -110,7 +113,7 @@ ptrdiff_t b64_decode(const char *in, size_t inlen, uint8_t *out, size_t outcap,
         i++;
         if (++n == 4) {
             if (outcap - o < 3)
-                return fail(err, qpos[0], "decoded data larger than the buffer");
+                return fail(err, qpos[0], NO_ROOM);
             out[o] = (uint8_t)(q[0] << 2 | q[1] >> 4);
             out[o + 1] = (uint8_t)(q[1] << 4 | q[2] >> 2);
             out[o + 2] = (uint8_t)(q[2] << 6 | q[3]);

@@ -27,6 +27,7 @@ struct b64_err {
     size_t pos;        /* 0-based index in the input of the offending character
                           (inlen when the input ended too early) */
     const char *why;   /* static ASCII phrase, e.g. "invalid character" */
+    int no_room;       /* 1: the input was fine so far but out is too small */
 };
 
 /* b64_decode - decode in[0..inlen) into out[0..outcap).  Returns the number of

@@ -358,8 +358,9 @@ static struct dnode *dn_cons(struct dpool *p, uint8_t tag, ...)
     return d;
 }
 
-/* dn_content_len - content octets of a node */
 static size_t dn_len(const struct dnode *d);
+
+/* dn_content_len - content octets of a node */
 static size_t dn_content_len(const struct dnode *d)
 {
     size_t n = 0;

@@ -34,9 +34,17 @@
 /* Nesting allowed inside values carried without interpretation (ANY) */
 #define ANY_DEPTH 32
 
+/* The verify context is initialised once and reused: in OpenSSL 3.0 it holds
+ * the very key object (EC_KEY keydata) that EVP_PKEY_set1_encoded_public_key
+ * updates in place, so each verify sees the point just loaded, and no
+ * algorithm fetch (with its global lock) happens per CSR.  Re-initialising
+ * per CSR costs about 0.25 us and a new EVP_PKEY_CTX about 1.2 us; should a
+ * later OpenSSL replace the keydata instead of updating it, the key-
+ * staleness test in tests/unit/test_validate.c fails and this must change to
+ * EVP_PKEY_verify_init per CSR. */
 struct validate_ctx {
     EVP_PKEY *pkey;          /* P-256 public key; its point is replaced per CSR */
-    EVP_PKEY_CTX *vctx;      /* verify context on pkey */
+    EVP_PKEY_CTX *vctx;      /* verify context on pkey, initialised once */
     uint8_t der[CSR_DER_MAX];
 };
 
@@ -210,7 +218,8 @@ struct csr {
 static enum req_code enc(struct request *req, int e, const struct der_cur *c, const char *where)
 {
     if (e == DER_E_TRAILING)
-        return fail(req, RC_CSR_ENCODING, "CSR: trailing %zu octets in %s", der_left(c), where);
+        return fail(req, RC_CSR_ENCODING, "CSR: trailing %zu octet%s in %s", der_left(c),
+                    der_left(c) == 1 ? "" : "s", where);
     return fail(req, RC_CSR_ENCODING, "CSR: %s in %s", der_strerror(e), where);
 }
 
@@ -432,8 +441,8 @@ static enum req_code walk_csr(struct request *req, const uint8_t *der, size_t le
     der_init(&top, der, len);
     TRY(der_enter(&top, DER_SEQUENCE, &cr, NULL), &top, "CertificationRequest");
     if (!der_at_end(&top))
-        return fail(req, RC_CSR_ENCODING, "CSR: trailing %zu octets after CertificationRequest",
-                    der_left(&top));
+        return fail(req, RC_CSR_ENCODING, "CSR: trailing %zu octet%s after CertificationRequest",
+                    der_left(&top), der_left(&top) == 1 ? "" : "s");
 
     TRY(der_enter(&cr, DER_SEQUENCE, &cri, &t), &cr, "certificationRequestInfo");
     csr->cri = t.start;
@@ -623,9 +632,16 @@ enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
         return rc;
 
     ptrdiff_t n = b64_decode(csr_b64, csr_len, ctx->der, sizeof ctx->der, &berr);
-    if (n < 0)
+    if (n < 0) {
+        if (berr.no_room)
+            return fail(req, RC_CSR_ENCODING, "CSRBody decodes to more than %zu octets",
+                        sizeof ctx->der);
+        if (berr.pos >= csr_len)
+            return fail(req, RC_CSR_ENCODING, "CSRBody: invalid base64 at end of text: %s",
+                        berr.why);
         return fail(req, RC_CSR_ENCODING, "CSRBody: invalid base64 at character %zu: %s",
                     berr.pos + 1, berr.why);
+    }
     if (n == 0)
         return fail(req, RC_CSR_ENCODING, "CSRBody is empty");
 

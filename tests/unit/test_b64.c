@@ -62,7 +62,7 @@ static void test_decode_table(void **state)
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         const struct dec_row *r = &rows[i];
         uint8_t out[64];
-        struct b64_err err = {999, NULL};
+        struct b64_err err = {999, NULL, 0};
         ptrdiff_t n = b64_decode(r->in, strlen(r->in), out, sizeof out, &err);
         if (n != r->want)
             fail_msg("%s: got %td (%s at %zu), want %td", r->label, n,
@@ -101,6 +101,9 @@ static void test_decode_buffer_limits(void **state)
     assert_int_equal(b64_decode("Zm9vYmFy", 8, out, 6, &err), 6);
     assert_int_equal(b64_decode("Zm9vYmFy", 8, out, 5, &err), -1);
     assert_string_equal(err.why, "decoded data larger than the buffer");
+    assert_int_equal(err.no_room, 1);
+    assert_int_equal(b64_decode("Zm9v!", 5, out, 6, &err), -1);
+    assert_int_equal(err.no_room, 0);
     assert_int_equal(b64_decode("Zm9vYmE=", 8, out, 5, &err), 5);
     assert_int_equal(b64_decode("Zm9vYmE=", 8, out, 4, &err), -1);
     assert_int_equal(b64_decode("Zm9vYg==", 8, out, 3, &err), -1);
