@@ -9,7 +9,7 @@
 
 DEB_PKGS := gcc make pkg-config libssl-dev openssl libxml2-dev libxml2-utils liburing-dev \
             libzstd-dev zstd librocksdb-dev libcmocka-dev libinih-dev gnutls-bin \
-            python3 valgrind
+            python3 valgrind time
 
 SANITIZE ?=
 ifeq ($(SANITIZE),)

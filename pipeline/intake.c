@@ -59,6 +59,9 @@ struct intake *intake_new(struct home *h, struct store *st, char *err, size_t er
     in->schema = schema;
     in->cz = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(in->cz, ZSTD_c_compressionLevel, 1);
+    /* compress on a second thread while this one parses (ignored when
+     * libzstd has no thread support) */
+    ZSTD_CCtx_setParameter(in->cz, ZSTD_c_nbWorkers, 1);
     in->zcap = ZSTD_CStreamOutSize();
     in->zbuf = xmalloc(in->zcap);
     return in;
@@ -289,7 +292,7 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     int uerr = 0;
     struct tap t = {.in = in, .limit = (uint64_t)in->home->cfg.max_file_bytes};
     t.ur = ur_open(fd, READ_BLOCK, READ_DEPTH, &uerr);
-    if (afd >= 0) t.uw = uw_open(afd, READ_BLOCK, 2, &uerr);
+    if (afd >= 0) t.uw = uw_open(afd, 0, READ_BLOCK, 2, &uerr);
     if (!t.ur || afd < 0 || !t.uw) {
         log_warn("incoming/%s: cannot start intake (%s); will retry", name,
                  afd < 0 ? strerror(errno) : strerror(-uerr));

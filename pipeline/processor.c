@@ -91,6 +91,7 @@ struct job {
     pthread_mutex_t cpu_mu;
     double cpu[STAGE_COUNT_];    /* thread CPU seconds per stage */
     uint64_t sample;             /* writer's xorshift state for the sample */
+    struct uring_writer *body;   /* Results of committed chunks, appended */
     int first_checked;
 };
 
@@ -315,25 +316,49 @@ static void response_name(const struct batch *b, char *out, size_t cap)
     snprintf(out, cap, "%s_%s.response.xml", party, b->batch_id);
 }
 
-struct frag_out {
-    struct uring_writer *w;
-    int err;
-};
-
-static int frag_to_file(uint64_t seq, const char *xml, size_t len, void *arg)
+/* body_path - responses/.PARTY_BATCH.body: the committed Results */
+static void body_path(struct processor *p, const struct batch *b, char *out, size_t cap)
 {
-    struct frag_out *fo = arg;
-    (void)seq;
-    fo->err = uw_write(fo->w, xml, len);
-    return fo->err ? -1 : 0;
+    char name[300];
+    response_name(b, name, sizeof name);
+    snprintf(out, cap, "%s/.%s.body", p->home->responses, name);
 }
 
-/* publish_response - stream header + committed Results + footer into a temp
- * file through io_uring, fsync, rename, fsync the directory */
+/* copy_body - the first len bytes of the body file into w, via io_uring */
+static int copy_body(const char *path, uint64_t len, struct uring_writer *w)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return -errno;
+    int uerr = 0, rc = 0;
+    struct uring_reader *r = ur_open(fd, 1 << 20, 2, &uerr);
+    if (!r) {
+        close(fd);
+        return uerr;
+    }
+    char *buf = xmalloc(1 << 20);
+    uint64_t left = len;
+    while (left > 0 && rc == 0) {
+        int n = ur_read(r, buf, (int)(left < (1u << 20) ? left : (1u << 20)));
+        if (n < 0) rc = ur_error(r);
+        else if (n == 0) rc = -EIO;   /* shorter than its committed length */
+        else {
+            rc = uw_write(w, buf, (size_t)n);
+            left -= (uint64_t)n;
+        }
+    }
+    free(buf);
+    ur_close(r);
+    close(fd);
+    return rc;
+}
+
+/* publish_response - stream header + committed Results (the body file) +
+ * footer into a temp file through io_uring, fsync, rename, fsync the dir */
 static int publish_response(struct processor *p, struct batch *b, char *err, size_t errlen)
 {
-    char name[300], tmp[PATH_MAX + 320], dst[PATH_MAX + 320];
+    char name[300], tmp[PATH_MAX + 320], dst[PATH_MAX + 320], body[PATH_MAX + 320];
     response_name(b, name, sizeof name);
+    body_path(p, b, body, sizeof body);
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", p->home->responses, name);
     snprintf(dst, sizeof dst, "%s/%s", p->home->responses, name);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
@@ -342,7 +367,7 @@ static int publish_response(struct processor *p, struct batch *b, char *err, siz
         return -1;
     }
     int uerr = 0;
-    struct uring_writer *w = uw_open(fd, 1 << 20, 4, &uerr);
+    struct uring_writer *w = uw_open(fd, 0, 1 << 20, 4, &uerr);
     if (!w) {
         close(fd);
         unlink(tmp);
@@ -355,9 +380,7 @@ static int publish_response(struct processor *p, struct batch *b, char *err, siz
     memcpy(hdr.party, b->party, 8);
     resp_render_header(&rb, &hdr);
     int rc = uw_write(w, rb.data, rb.len);
-    struct frag_out fo = {w, 0};
-    if (rc == 0 && store_fragment_each(p->store, b->turn, frag_to_file, &fo) != 0)
-        rc = fo.err ? fo.err : -EIO;
+    if (rc == 0) rc = copy_body(body, b->body_len, w);
     resp_buf_reset(&rb);
     resp_render_footer(&rb);
     if (rc == 0) rc = uw_write(w, rb.data, rb.len);
@@ -414,8 +437,9 @@ static int check_chunk(struct job *j, struct chunk *c)
     return 0;
 }
 
-/* add_chunk - a checked chunk's records, Results and progress into wb */
-static void add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, struct resp_buf *rb)
+/* add_chunk - a checked chunk's Results to the body file and its records
+ * and progress into wb; 0 or -errno from the body write */
+static int add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, struct resp_buf *rb)
 {
     struct batch *b = j->b;
     uint32_t issued = 0, rejected = 0;
@@ -428,10 +452,10 @@ static void add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, st
         memcpy(m.device, r->device, 8);
         store_wb_add_cert(wb, r->serial, &m, r->key_hash, r->cert, r->cert_len);
     }
-    store_wb_add_fragment(wb, b->turn, c->seq, rb->data, rb->len);
     b->done += c->n;
     b->issued += issued;
     b->rejected += rejected;
+    return uw_write(j->body, rb->data, rb->len);
 }
 
 /* write_stage - the writer: take chunks in order; group every chunk that
@@ -455,9 +479,14 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (group[i]->seq < j->resume_chunks) continue;   /* committed before */
             rc = check_chunk(j, group[i]);
-            if (rc == 0) add_chunk(j, wb, group[i], &rb);
+            if (rc == 0 && (rc = add_chunk(j, wb, group[i], &rb)) != 0)
+                job_fail(j, 0, "writing the Results: %s", strerror(-rc));
         }
+        /* the Results are durable before the records that count them */
+        if (rc == 0 && (rc = uw_sync(j->body)) != 0)
+            job_fail(j, 0, "writing the Results: %s", strerror(-rc));
         if (rc == 0) {
+            j->b->body_len = uw_bytes(j->body);
             store_wb_add_batch(wb, j->b);
             if (store_wb_commit(p->store, wb) != 0) {
                 job_fail(j, 0, "cannot record chunks: %s", store_error(p->store));
@@ -466,7 +495,8 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         }
         store_wb_free(wb);
         if (rc != 0) {
-            *j->b = saved;   /* nothing of this group is recorded */
+            *j->b = saved;   /* nothing of this group is recorded; the body is
+                                cut back to body_len when the batch resumes */
             break;
         }
         for (size_t i = 0; i < n; i++) chanq_push(j->free_q, group[i]);
@@ -490,17 +520,16 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
 {
     if (ensure_signer(p) != 0) return -1;
     struct job j = {.p = p, .b = b, .turn = b->turn, .now = clock_now()};
-    pthread_mutex_init(&j.fail_mu, NULL);
-    pthread_mutex_init(&j.cpu_mu, NULL);
-    struct timespec wcpu0;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &wcpu0);
-    j.resume_chunks = b->done / CHUNK_REQUESTS;
+    /* commits are whole chunks, but for the last one of the batch */
+    j.resume_chunks = (b->done + CHUNK_REQUESTS - 1) / CHUNK_REQUESTS;
     RAND_bytes((unsigned char *)&j.sample, sizeof j.sample);
     j.sample |= 1;
-    uint32_t done_before = (uint32_t)(j.resume_chunks * CHUNK_REQUESTS);
-    if (b->done != done_before && b->done != b->csrs)
-        log_warn("turn %" PRIu64 ": progress %u is not on a chunk boundary; resuming from %u",
-                 b->turn, b->done, done_before);
+    if (b->done % CHUNK_REQUESTS != 0 && b->done != b->csrs)
+        log_panic("turn %" PRIu64 ": progress %u is not on a chunk boundary", b->turn, b->done);
+    if (store_flush(p->store) != 0) {
+        log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
+        return -1;
+    }
     if (b->state != BATCH_PROCESSING || b->done == 0) {
         b->state = BATCH_PROCESSING;
         b->started_at = j.now;
@@ -511,10 +540,21 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
             return -1;
         }
     }
-    if (store_flush(p->store) != 0) {
-        log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
+    char body[PATH_MAX + 320];
+    body_path(p, b, body, sizeof body);
+    if (j.resume_chunks == 0) b->body_len = 0;
+    int body_fd = open(body, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    int uerr = 0;
+    if (body_fd < 0 || ftruncate(body_fd, (off_t)b->body_len) != 0 ||
+        !(j.body = uw_open(body_fd, b->body_len, 1 << 20, 2, &uerr))) {
+        log_warn("turn %" PRIu64 ": %s: %s; will retry", b->turn, body, strerror(uerr ? -uerr : errno));
+        if (body_fd >= 0) close(body_fd);
         return -1;
     }
+    pthread_mutex_init(&j.fail_mu, NULL);
+    pthread_mutex_init(&j.cpu_mu, NULL);
+    struct timespec wcpu0;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &wcpu0);
     size_t pool = (size_t)p->nworkers * 4 + 4;
     j.free_q = chanq_new(pool);
     j.to_validate = chanq_new(pool);
@@ -552,6 +592,8 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         pthread_join(vt[i], NULL);
         pthread_join(st[i], NULL);
     }
+    uw_close(j.body);
+    close(body_fd);
     for (size_t i = 0; i < pool; i++) chunk_free(chunks[i]);
     free(chunks);
     dedup_free(j.dd);
@@ -591,9 +633,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     b->state = BATCH_DONE;
     struct store_batch *wb = store_wb_new();
     store_wb_add_batch(wb, b);
-    store_wb_delete_fragments(wb, b->turn);
     rc = store_wb_commit(p->store, wb);
     store_wb_free(wb);
+    if (rc == 0) unlink(body);
     if (rc != 0) {
         log_warn("turn %" PRIu64 ": response published but its state not recorded: %s", b->turn,
                  store_error(p->store));

@@ -297,10 +297,10 @@ static int batch_encode(const struct batch *b, char *v, size_t vlen)
     return snprintf(v, vlen,
                     "turn=%" PRIu64 "\nparty=%s\nbatch_id=%s\nfile=%s\narchive=%s\ncsrs=%u\n"
                     "received_at=%lld\nscheduled_night=%s\nretrieve_not_before=%lld\nstate=%d\n"
-                    "done=%u\nissued=%u\nrejected=%u\nstarted_at=%lld\ncompleted_at=%lld\nerror=%s\nsrc=%s\n",
+                    "done=%u\nbody_len=%" PRIu64 "\nissued=%u\nrejected=%u\nstarted_at=%lld\ncompleted_at=%lld\nerror=%s\nsrc=%s\n",
                     b->turn, party, b->batch_id, b->file, b->archive, b->csrs,
                     (long long)b->received_at, b->scheduled_night, (long long)b->retrieve_not_before,
-                    (int)b->state, b->done, b->issued, b->rejected, (long long)b->started_at,
+                    (int)b->state, b->done, b->body_len, b->issued, b->rejected, (long long)b->started_at,
                     (long long)b->completed_at, b->error, b->src);
 }
 
@@ -320,6 +320,7 @@ static void batch_decode(const char *v, size_t n, struct batch *b)
     b->retrieve_not_before = (time_t)rec_num(v, n, "retrieve_not_before");
     b->state = (enum batch_state)rec_num(v, n, "state");
     b->done = (uint32_t)rec_num(v, n, "done");
+    b->body_len = (uint64_t)rec_num(v, n, "body_len");
     b->issued = (uint32_t)rec_num(v, n, "issued");
     b->rejected = (uint32_t)rec_num(v, n, "rejected");
     b->started_at = (time_t)rec_num(v, n, "started_at");
@@ -525,44 +526,6 @@ int store_device_each(struct store *s, const uint8_t device[8], int usage,
     if (usage < 0) snprintf(prefix, sizeof prefix, "d/%s/", dev);
     else snprintf(prefix, sizeof prefix, "d/%s/%s/", dev, usage ? "KA" : "DS");
     return store_each_prefix(s, prefix, dev_iter_cb, &di);
-}
-
-/* ---- response fragments ---- */
-
-void store_wb_add_fragment(struct store_batch *wb, uint64_t turn, uint64_t seq, const char *xml, size_t len)
-{
-    char k[48];
-    int n = snprintf(k, sizeof k, "r/%020" PRIu64 "/%010" PRIu64, turn, seq);
-    store_wb_put(wb, k, (size_t)n, xml, len);
-}
-
-struct frag_iter { int (*fn)(uint64_t, const char *, size_t, void *); void *arg; };
-
-static int frag_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
-{
-    struct frag_iter *fi = arg;
-    if (klen < 10) return 0;
-    char seq[11];
-    memcpy(seq, k + klen - 10, 10);
-    seq[10] = '\0';
-    return fi->fn(strtoull(seq, NULL, 10), v, vlen, fi->arg);
-}
-
-int store_fragment_each(struct store *s, uint64_t turn,
-                        int (*fn)(uint64_t seq, const char *xml, size_t len, void *), void *arg)
-{
-    char prefix[32];
-    struct frag_iter fi = {fn, arg};
-    snprintf(prefix, sizeof prefix, "r/%020" PRIu64 "/", turn);
-    return store_each_prefix(s, prefix, frag_iter_cb, &fi);
-}
-
-void store_wb_delete_fragments(struct store_batch *wb, uint64_t turn)
-{
-    char from[32], to[32];
-    snprintf(from, sizeof from, "r/%020" PRIu64 "/", turn);
-    snprintf(to, sizeof to, "r/%020" PRIu64 "0", turn);   /* '0' sorts right after '/' */
-    rocksdb_writebatch_delete_range(wb->wb, from, strlen(from), to, strlen(to));
 }
 
 int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_t turn)

@@ -10,8 +10,6 @@
  *   c/<SERIAL32>            issued certificate: struct cert_meta + DER
  *   d/<DEV16>/<DS|KA>/<SERIAL32>   by device and usage (empty value)
  *   k/<SHA256(point) hex>   serial certifying that key (E_DUPLICATE_KEY)
- *   r/<TURN%020>/<SEQ%010>  a committed chunk's Result elements (XML), kept
- *                           until the batch's response file is published
  * Records are "key=value" lines: readable with ldb, extensible.
  *
  * Durability: every function that changes state does it in ONE WriteBatch
@@ -74,6 +72,8 @@ struct batch {
     time_t   retrieve_not_before;
     enum batch_state state;
     uint32_t done;               /* CSRs answered durably */
+    uint64_t body_len;           /* bytes of their Result elements, durable in
+                                    responses/.PARTY_BATCH.body */
     uint32_t issued, rejected;
     time_t   started_at, completed_at;
     char     error[256];         /* BATCH_FAILED: why */
@@ -122,12 +122,6 @@ int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *
 /* store_device_each - serials issued to device (+usage, or -1 for both) */
 int store_device_each(struct store *s, const uint8_t device[8], int usage,
                       int (*fn)(const uint8_t serial[16], void *), void *arg);
-
-/* ---- response fragments of a batch in progress ---- */
-void store_wb_add_fragment(struct store_batch *wb, uint64_t turn, uint64_t seq, const char *xml, size_t len);
-int store_fragment_each(struct store *s, uint64_t turn,
-                        int (*fn)(uint64_t seq, const char *xml, size_t len, void *), void *arg);
-void store_wb_delete_fragments(struct store_batch *wb, uint64_t turn);
 
 /* ---- raw access for the modules that own further key ranges ---- */
 struct store_batch *store_wb_new(void);

@@ -173,7 +173,7 @@ struct uring_writer {
     struct wbuf *bufs;
 };
 
-struct uring_writer *uw_open(int fd, size_t block_size, unsigned depth, int *err)
+struct uring_writer *uw_open(int fd, uint64_t offset, size_t block_size, unsigned depth, int *err)
 {
     struct uring_writer *w = xcalloc(1, sizeof *w);
     int rc = io_uring_queue_init(depth * 2, &w->ring, 0);
@@ -183,6 +183,7 @@ struct uring_writer *uw_open(int fd, size_t block_size, unsigned depth, int *err
         return NULL;
     }
     w->fd = fd;
+    w->offset = offset;
     w->block = block_size;
     w->depth = depth;
     w->bufs = xcalloc(depth, sizeof *w->bufs);
@@ -270,6 +271,11 @@ int uw_write(struct uring_writer *w, const void *data, size_t len)
         if (b->len == w->block && w_flush_cur(w) != 0) return w->err;
     }
     return 0;
+}
+
+int uw_sync(struct uring_writer *w)
+{
+    return uw_finish(w);
 }
 
 int uw_finish(struct uring_writer *w)

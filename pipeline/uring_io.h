@@ -29,12 +29,14 @@ void ur_close(struct uring_reader *r);
 
 struct uring_writer;
 
-/* uw_open - writer appending at offset 0 of fd; block_size per buffer */
-struct uring_writer *uw_open(int fd, size_t block_size, unsigned depth, int *err);
+/* uw_open - writer appending at `offset` of fd; block_size per buffer */
+struct uring_writer *uw_open(int fd, uint64_t offset, size_t block_size, unsigned depth, int *err);
 /* uw_write - copy data in (buffering), submitting full blocks; 0 or -errno */
 int uw_write(struct uring_writer *w, const void *data, size_t len);
 /* uw_finish - flush, wait, fsync; 0 or -errno.  Then uw_close. */
 int uw_finish(struct uring_writer *w);
+/* uw_sync - the same, but the writer stays open for more appends */
+int uw_sync(struct uring_writer *w);
 uint64_t uw_bytes(const struct uring_writer *w);
 void uw_close(struct uring_writer *w);
 

@@ -49,6 +49,32 @@ fail() {
 
 step() { echo "--- $*"; }
 
+# soft_fail: record a failure but go on, so that one run reports every finding;
+# finish: exit 1 (printing them) if any was recorded
+SOFT_FAILS=()
+soft_fail() {
+    echo "(failure, continuing) $*"
+    SOFT_FAILS+=("$*")
+}
+finish() {
+    if [ ${#SOFT_FAILS[@]} -gt 0 ]; then
+        local m
+        for m in "${SOFT_FAILS[@]}"; do echo "FAIL: $m"; done
+        exit 1
+    fi
+    echo "${1:-all checks passed}"
+    exit 0
+}
+
+# check_daemon_stopped: after stop_daemon, it must have exited 0 within the time
+check_daemon_stopped() {
+    if [ "$DAEMON_RC" = 124 ]; then
+        fail "run did not stop within 10 s of SIGTERM"
+    elif [ "$DAEMON_RC" != 0 ]; then
+        soft_fail "run exited $DAEMON_RC on SIGTERM, expected 0 (a clean stop)$( [ "$DAEMON_RC" = 143 ] && echo ': killed by the signal')"
+    fi
+}
+
 assert_eq() {   # WHAT GOT WANT
     [ "$2" = "$3" ] || fail "$1: expected '$3', got '$2'"
 }
