@@ -316,82 +316,55 @@ static void response_name(const struct batch *b, char *out, size_t cap)
     snprintf(out, cap, "%s_%s.response.xml", party, b->batch_id);
 }
 
-/* body_path - responses/.PARTY_BATCH.body: the committed Results */
-static void body_path(struct processor *p, const struct batch *b, char *out, size_t cap)
+/* The response is written in place: responses/.PARTY_BATCH.partial holds a
+ * HEADER_RESERVE-byte hole for the header (whose counts are known only at
+ * the end), then the Results of every committed chunk, appended and fsynced
+ * before the chunk's records are committed (batch.body_len counts them).
+ * To publish: the header is written into the hole and padded with spaces
+ * (whitespace between elements), the footer appended, fsync, rename, fsync
+ * of the directory.  No copy; a resumed batch cuts the file back to
+ * HEADER_RESERVE + body_len. */
+#define HEADER_RESERVE 1024
+
+/* partial_path - responses/.PARTY_BATCH.partial */
+static void partial_path(struct processor *p, const struct batch *b, char *out, size_t cap)
 {
     char name[300];
     response_name(b, name, sizeof name);
-    snprintf(out, cap, "%s/.%s.body", p->home->responses, name);
+    snprintf(out, cap, "%s/.%s.partial", p->home->responses, name);
 }
 
-/* copy_body - the first len bytes of the body file into w, via io_uring */
-static int copy_body(const char *path, uint64_t len, struct uring_writer *w)
+/* publish_response - header into the hole, footer, fsync, rename, fsync dir */
+static int publish_response(struct processor *p, struct batch *b, int fd, struct uring_writer *w,
+                            char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return -errno;
-    int uerr = 0, rc = 0;
-    struct uring_reader *r = ur_open(fd, 1 << 20, 2, &uerr);
-    if (!r) {
-        close(fd);
-        return uerr;
-    }
-    char *buf = xmalloc(1 << 20);
-    uint64_t left = len;
-    while (left > 0 && rc == 0) {
-        int n = ur_read(r, buf, (int)(left < (1u << 20) ? left : (1u << 20)));
-        if (n < 0) rc = ur_error(r);
-        else if (n == 0) rc = -EIO;   /* shorter than its committed length */
-        else {
-            rc = uw_write(w, buf, (size_t)n);
-            left -= (uint64_t)n;
-        }
-    }
-    free(buf);
-    ur_close(r);
-    close(fd);
-    return rc;
-}
-
-/* publish_response - stream header + committed Results (the body file) +
- * footer into a temp file through io_uring, fsync, rename, fsync the dir */
-static int publish_response(struct processor *p, struct batch *b, char *err, size_t errlen)
-{
-    char name[300], tmp[PATH_MAX + 320], dst[PATH_MAX + 320], body[PATH_MAX + 320];
+    char name[300], partial[PATH_MAX + 320], dst[PATH_MAX + 320];
     response_name(b, name, sizeof name);
-    body_path(p, b, body, sizeof body);
-    snprintf(tmp, sizeof tmp, "%s/.%s.tmp", p->home->responses, name);
+    partial_path(p, b, partial, sizeof partial);
     snprintf(dst, sizeof dst, "%s/%s", p->home->responses, name);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0640);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        return -1;
-    }
-    int uerr = 0;
-    struct uring_writer *w = uw_open(fd, 0, 1 << 20, 4, &uerr);
-    if (!w) {
-        close(fd);
-        unlink(tmp);
-        snprintf(err, errlen, "%s: io_uring: %s", tmp, strerror(-uerr));
-        return -1;
-    }
     struct resp_buf rb = {0};
     struct resp_header hdr = {.batch_id = b->batch_id, .turn = b->turn, .received_at = b->received_at,
                               .completed_at = b->completed_at, .issued = b->issued, .rejected = b->rejected};
     memcpy(hdr.party, b->party, 8);
     resp_render_header(&rb, &hdr);
-    int rc = uw_write(w, rb.data, rb.len);
-    if (rc == 0) rc = copy_body(body, b->body_len, w);
+    if (rb.len >= HEADER_RESERVE) log_panic("response header of %zu bytes exceeds its reserve", rb.len);
+    char head[HEADER_RESERVE];
+    memcpy(head, rb.data, rb.len);
+    memset(head + rb.len, ' ', HEADER_RESERVE - rb.len - 1);
+    head[HEADER_RESERVE - 1] = '\n';
+    /* the Results began after the hole: "<Results>" is the last thing in
+     * the header, so the padding sits inside <Results>, before the first
+     * <Result> - still only whitespace between elements */
+    int rc = 0;
+    if (pwrite(fd, head, HEADER_RESERVE, 0) != HEADER_RESERVE) rc = errno ? -errno : -EIO;
     resp_buf_reset(&rb);
     resp_render_footer(&rb);
     if (rc == 0) rc = uw_write(w, rb.data, rb.len);
     if (rc == 0) rc = uw_finish(w);
-    uw_close(w);
     resp_buf_free(&rb);
-    if (close(fd) != 0 && rc == 0) rc = -errno;
-    if (rc == 0 && rename(tmp, dst) != 0) rc = -errno;
+    if (rc == 0 && rename(partial, dst) != 0) rc = -errno;
     if (rc == 0) rc = fs_fsync_dir(p->home->responses);
     if (rc != 0) {
-        unlink(tmp);
         snprintf(err, errlen, "%s: %s", dst, strerror(-rc));
         return -1;
     }
@@ -486,7 +459,7 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         if (rc == 0 && (rc = uw_sync(j->body)) != 0)
             job_fail(j, 0, "writing the Results: %s", strerror(-rc));
         if (rc == 0) {
-            j->b->body_len = uw_bytes(j->body);
+            j->b->body_len = uw_bytes(j->body) - HEADER_RESERVE;
             store_wb_add_batch(wb, j->b);
             if (store_wb_commit(p->store, wb) != 0) {
                 job_fail(j, 0, "cannot record chunks: %s", store_error(p->store));
@@ -541,12 +514,31 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         }
     }
     char body[PATH_MAX + 320];
-    body_path(p, b, body, sizeof body);
+    partial_path(p, b, body, sizeof body);
     if (j.resume_chunks == 0) b->body_len = 0;
+    struct stat st;
+    if (j.resume_chunks > 0 && (stat(body, &st) != 0 || (uint64_t)st.st_size < HEADER_RESERVE + b->body_len)) {
+        char name[300], dst[PATH_MAX + 320];
+        response_name(b, name, sizeof name);
+        snprintf(dst, sizeof dst, "%s/%s", p->home->responses, name);
+        if (b->done == b->csrs && stat(dst, &st) == 0) {
+            /* published, but the crash came before its state was recorded */
+            b->state = BATCH_DONE;
+            if (!b->completed_at) b->completed_at = clock_now();
+            if (store_batch_put(p->store, b) != 0) return -1;
+            log_info("turn %" PRIu64 ": response %s was published before an interruption; marked done",
+                     b->turn, name);
+            return 0;
+        }
+        log_warn("turn %" PRIu64 ": %s is missing or shorter than its %u committed Results (%" PRIu64
+                 " bytes); nothing more is issued for this batch until it is restored", b->turn, body,
+                 b->done, b->body_len);
+        return -1;
+    }
     int body_fd = open(body, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     int uerr = 0;
-    if (body_fd < 0 || ftruncate(body_fd, (off_t)b->body_len) != 0 ||
-        !(j.body = uw_open(body_fd, b->body_len, 1 << 20, 2, &uerr))) {
+    if (body_fd < 0 || ftruncate(body_fd, (off_t)(HEADER_RESERVE + b->body_len)) != 0 ||
+        !(j.body = uw_open(body_fd, HEADER_RESERVE + b->body_len, 1 << 20, 2, &uerr))) {
         log_warn("turn %" PRIu64 ": %s: %s; will retry", b->turn, body, strerror(uerr ? -uerr : errno));
         if (body_fd >= 0) close(body_fd);
         return -1;
@@ -572,14 +564,14 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     log_info("turn %" PRIu64 ": processing batch %s (%u CSRs%s) with %d workers", b->turn, b->batch_id,
              b->csrs, j.resume_chunks ? ", resuming" : "", p->nworkers);
 
-    pthread_t parser, deduper, vt[MAX_WORKERS], st[MAX_WORKERS];
+    pthread_t parser, deduper, vt[MAX_WORKERS], sg[MAX_WORKERS];
     struct worker_arg wa[MAX_WORKERS];
     pthread_create(&parser, NULL, parse_thread, &j);
     pthread_create(&deduper, NULL, dedup_thread, &j);
     for (int i = 0; i < p->nworkers; i++) {
         wa[i] = (struct worker_arg){&j, i};
         pthread_create(&vt[i], NULL, validate_thread, &wa[i]);
-        pthread_create(&st[i], NULL, sign_thread, &wa[i]);
+        pthread_create(&sg[i], NULL, sign_thread, &wa[i]);
     }
 
     write_stage(&j, stop, stop_arg);
@@ -590,10 +582,8 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     pthread_join(deduper, NULL);
     for (int i = 0; i < p->nworkers; i++) {
         pthread_join(vt[i], NULL);
-        pthread_join(st[i], NULL);
+        pthread_join(sg[i], NULL);
     }
-    uw_close(j.body);
-    close(body_fd);
     for (size_t i = 0; i < pool; i++) chunk_free(chunks[i]);
     free(chunks);
     dedup_free(j.dd);
@@ -606,6 +596,14 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     pthread_mutex_destroy(&j.cpu_mu);
 
     int rc = 0;
+    char err[512];
+    if (!j.fail[0]) {
+        b->completed_at = clock_now();
+        if (publish_response(p, b, body_fd, j.body, err, sizeof err) != 0)
+            snprintf(j.fail, sizeof j.fail, "cannot publish the response: %s", err);
+    }
+    uw_close(j.body);
+    close(body_fd);
     if (j.fail[0] && j.fail_batch) {
         /* the batch itself cannot be processed: fail it, go on with the next */
         log_warn("turn %" PRIu64 " (batch %s): FAILED: %s", b->turn, b->batch_id, j.fail);
@@ -624,18 +622,11 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                      b->batch_id, j.fail);
         return -1;
     }
-    char err[512];
-    b->completed_at = clock_now();
-    if (publish_response(p, b, err, sizeof err) != 0) {
-        log_warn("turn %" PRIu64 ": cannot publish the response: %s; will retry", b->turn, err);
-        return -1;
-    }
     b->state = BATCH_DONE;
     struct store_batch *wb = store_wb_new();
     store_wb_add_batch(wb, b);
     rc = store_wb_commit(p->store, wb);
     store_wb_free(wb);
-    if (rc == 0) unlink(body);
     if (rc != 0) {
         log_warn("turn %" PRIu64 ": response published but its state not recorded: %s", b->turn,
                  store_error(p->store));

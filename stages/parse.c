@@ -12,6 +12,7 @@
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -19,6 +20,66 @@
 #include "xmem.h"
 
 enum field { F_NONE, F_BATCH_ID, F_PARTY_ID, F_CSR_COUNT, F_REQUEST_ID, F_DEVICE_ID, F_USAGE, F_CSR_BODY };
+
+/* ---- RequestID set (validating parsers): open addressing on a 64-bit
+ * hash of the canonical decimal text, the text itself compared ---- */
+
+struct idset {
+    uint64_t *hash;      /* 0 = empty */
+    uint32_t *off;       /* text offset in arena */
+    uint32_t *line;      /* where it was first seen */
+    uint64_t mask;
+    char *arena;
+    size_t arena_len, arena_cap;
+};
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h | 1;
+}
+
+static void idset_init(struct idset *set, uint64_t max)
+{
+    uint64_t size = 16;
+    while (size < max * 2) size <<= 1;
+    set->mask = size - 1;
+    set->hash = xcalloc(size, sizeof *set->hash);
+    set->off = xcalloc(size, sizeof *set->off);
+    set->line = xcalloc(size, sizeof *set->line);
+    set->arena_cap = 1 << 16;
+    set->arena = xmalloc(set->arena_cap);
+}
+
+static void idset_free(struct idset *set)
+{
+    free(set->hash);
+    free(set->off);
+    free(set->line);
+    free(set->arena);
+}
+
+/* idset_add - 0 if new; else the line where it was first seen */
+static uint32_t idset_add(struct idset *set, const char *id, uint32_t line)
+{
+    uint64_t h = fnv1a(id);
+    uint64_t i = h & set->mask;
+    for (; set->hash[i]; i = (i + 1) & set->mask)
+        if (set->hash[i] == h && strcmp(set->arena + set->off[i], id) == 0)
+            return set->line[i] ? set->line[i] : 1;
+    size_t n = strlen(id) + 1;
+    if (set->arena_len + n > set->arena_cap) {
+        while (set->arena_len + n > set->arena_cap) set->arena_cap *= 2;
+        set->arena = xrealloc(set->arena, set->arena_cap);
+    }
+    memcpy(set->arena + set->arena_len, id, n);
+    set->hash[i] = h;
+    set->off[i] = (uint32_t)set->arena_len;
+    set->line[i] = line;
+    set->arena_len += n;
+    return 0;
+}
 
 struct parser {
     xmlTextReaderPtr reader;
@@ -38,6 +99,9 @@ struct parser {
     int done;                   /* reader reached the end or stopped */
     enum batch_code verdict;    /* first fault by precedence */
     char xml_err[256], schema_err[256];
+    int check_ids;              /* validating: RequestIDs must be unique */
+    int field_line;             /* line of the current RequestID */
+    struct idset ids;
 };
 
 const char *batch_code_name(enum batch_code c)
@@ -82,15 +146,40 @@ static int io_read(void *ctx, char *buf, int len)
     return n;
 }
 
+/* drop_unique - remove xs:unique identity constraints from the schema
+ * document: libxml2 checks them in time that grows with the batch (it
+ * doubled intake time at 50,000 CSRs); the parser checks RequestID
+ * uniqueness itself, with the same value semantics ("01" == "1") */
+static void drop_unique(xmlNodePtr n)
+{
+    for (xmlNodePtr c = n ? n->children : NULL, next; c; c = next) {
+        next = c->next;
+        if (c->type == XML_ELEMENT_NODE && xmlStrEqual(c->name, BAD_CAST "unique")) {
+            xmlUnlinkNode(c);
+            xmlFreeNode(c);
+        } else {
+            drop_unique(c);
+        }
+    }
+}
+
 void *parse_schema_load(const char *xsd_path, char *err, size_t errlen)
 {
-    xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(xsd_path);
-    xmlSchemaPtr schema = pc ? xmlSchemaParse(pc) : NULL;
-    if (pc) xmlSchemaFreeParserCtxt(pc);
+    xmlDocPtr doc = xmlReadFile(xsd_path, NULL, XML_PARSE_NONET);
+    xmlSchemaPtr schema = NULL;
+    if (doc) {
+        drop_unique(xmlDocGetRootElement(doc));
+        xmlSchemaParserCtxtPtr pc = xmlSchemaNewDocParserCtxt(doc);
+        schema = pc ? xmlSchemaParse(pc) : NULL;
+        if (pc) xmlSchemaFreeParserCtxt(pc);
+        xmlFreeDoc(doc);
+    }
     if (!schema)
         snprintf(err, errlen, "%s: cannot load the request schema (is the installation complete?)", xsd_path);
     return schema;
 }
+
+
 
 void parse_schema_free(void *schema)
 {
@@ -114,6 +203,10 @@ struct parser *parse_open(parse_read_fn rd, void *io, void *schema, uint64_t max
         return p;
     }
     xmlTextReaderSetStructuredErrorHandler(p->reader, on_error, p);
+    if (schema) {
+        p->check_ids = 1;
+        idset_init(&p->ids, max_csrs + 1);
+    }
     if (schema && xmlTextReaderSetSchema(p->reader, schema) != 0) {
         snprintf(p->xml_err, sizeof p->xml_err, "line 0: cannot attach the request schema");
         p->done = 1;
@@ -125,6 +218,7 @@ void parse_close(struct parser *p)
 {
     if (!p) return;
     if (p->reader) xmlFreeTextReader(p->reader);
+    if (p->check_ids) idset_free(&p->ids);
     free(p->text);
     free(p);
 }
@@ -181,7 +275,19 @@ static void end_field(struct parser *p)
         p->hdr.declared_count = v;
         break;
     }
-    case F_REQUEST_ID: if (p->cur) canon_request_id(p->cur->request_id, s, n); break;
+    case F_REQUEST_ID:
+        if (p->cur) canon_request_id(p->cur->request_id, s, n);
+        if (p->check_ids && p->count <= p->max_csrs) {
+            char id[REQ_ID_MAX + 1];
+            canon_request_id(id, s, n);
+            int line = p->field_line;
+            uint32_t first = idset_add(&p->ids, id, (uint32_t)line);
+            if (first && !p->schema_err[0])
+                snprintf(p->schema_err, sizeof p->schema_err,
+                         "line %d: duplicate RequestID %s (first at line %u): RequestIDs must be unique in a batch",
+                         line, id, first);
+        }
+        break;
     case F_DEVICE_ID: if (p->cur) copy_bounded(p->cur->device_text, sizeof p->cur->device_text, s, n); break;
     case F_USAGE: if (p->cur) copy_bounded(p->cur->usage_text, sizeof p->cur->usage_text, s, n); break;
     case F_CSR_BODY:
@@ -220,7 +326,10 @@ static int start_element(struct parser *p, int depth, const char *name)
         }
         p->in_csr = 1;
     } else if (depth == 3 && p->in_csr) {
-        if (strcmp(name, "RequestID") == 0) p->field = F_REQUEST_ID;
+        if (strcmp(name, "RequestID") == 0) {
+            p->field = F_REQUEST_ID;
+            if (p->check_ids) p->field_line = (int)xmlGetLineNo(xmlTextReaderCurrentNode(p->reader));
+        }
         else if (strcmp(name, "DeviceID") == 0) p->field = F_DEVICE_ID;
         else if (strcmp(name, "CertificateUsage") == 0) p->field = F_USAGE;
         else if (strcmp(name, "CSRBody") == 0) p->field = F_CSR_BODY;

@@ -47,6 +47,23 @@ assert_receipt_field "$H" good BatchID GOOD        # the first receipt is intact
 n=$(grep -l '<BatchID>GOOD2</BatchID>' "$H"/spool/receipts/*.receipt.xml | wc -l)
 assert_eq "receipts naming GOOD2" "$n" 1
 
+step "a file dropped into the running service is receipted within 1 s (SPEC 1)"
+make_batch fast.xml 3 "$PARTY_A" FAST
+t0=$EPOCHREALTIME
+drop "$H" fast.xml
+wait_for_file "$(receipt_path "$H" fast)" 5 || fail "no receipt for fast.xml within 5 s"
+ms=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }')
+echo "receipt after $ms ms"
+[ "$ms" -le 1000 ] || soft_fail "fast.xml was receipted after $ms ms, more than 1 s"
+assert_accepted "$H" fast
+
+step "a symbolic link dropped into the running service: E_FILE"
+ln -s "$PWD/fast.xml" "$H/spool/incoming/link.xml"
+wait_for_file "$(receipt_path "$H" link)" 5 || fail "no receipt for link.xml within 5 s"
+sleep 0.2
+assert_rejected "$H" link.xml E_FILE
+[ -L "$H/spool/rejected/link.xml" ] || fail "the link itself was not moved to rejected/"
+
 stop_daemon 10
 check_daemon_stopped
 finish "daemon receipt checks passed"

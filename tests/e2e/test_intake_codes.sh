@@ -195,6 +195,9 @@ make_batch "$IN/a-second.xml" 3 "$PARTY_A" DUP1
 touch -d '2026-11-22 10:00:00' "$IN/z-first.xml"
 touch -d '2026-11-22 11:00:00' "$IN/a-second.xml"
 make_batch "$IN/other-party.xml" 3 "$PARTY_B" DUP1      # same BatchID, other party: fine
+make_batch "$IN/m2.xml" 3 "$PARTY_A" DUP2                # same mtime: the name decides
+make_batch "$IN/m1.xml" 3 "$PARTY_A" DUP2
+touch -d '2026-11-22 10:30:00' "$IN/m1.xml" "$IN/m2.xml"
 craft bom "$IN/bom.xml" BOM
 craft lowerparty "$IN/lower.xml" LOWER
 craft schemaloc "$IN/hint.xml" HINT
@@ -207,6 +210,8 @@ assert_rejected "$D" a-second.xml E_DUPLICATE_BATCH
 assert_receipt_field "$D" a-second BatchID DUP1
 assert_receipt_field "$D" a-second PartyID "$PARTY_A"
 assert_accepted "$D" other-party
+assert_accepted "$D" m1
+assert_rejected "$D" m2.xml E_DUPLICATE_BATCH
 assert_accepted "$D" bom
 assert_accepted "$D" lower
 assert_receipt_field "$D" lower PartyID "$PARTY_A"

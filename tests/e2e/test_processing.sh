@@ -34,14 +34,23 @@ import base64, re, sys, textwrap
 import xml.etree.ElementTree as ET
 NS = "{urn:smki:batched-csr:1}"
 resp, req, outdir = sys.argv[1:]
-bodies = {}
+bodies, asked = {}, {}
 for c in ET.parse(req).getroot().iter(NS + "CSR"):
-    bodies[c.find(NS + "RequestID").text] = c.find(NS + "CSRBody").text
+    rid = c.find(NS + "RequestID").text
+    bodies[rid] = c.find(NS + "CSRBody").text
+    asked[rid] = (c.find(NS + "DeviceID").text, c.find(NS + "CertificateUsage").text)
+def canonical(dev):
+    h = dev.replace("-", "") if re.fullmatch(r"[0-9A-Fa-f]{2}(-[0-9A-Fa-f]{2}){7}|[0-9A-Fa-f]{16}", dev) else None
+    return "-".join(h[i:i + 2] for i in range(0, 16, 2)).upper() if h else dev
 rows, serials, bad = [], set(), []
 for r in ET.parse(resp).getroot().iter(NS + "Result"):
+    rid = r.find(NS + "RequestID").text
+    dev, usage = asked[rid]
+    if r.find(NS + "DeviceID").text != canonical(dev) or r.find(NS + "CertificateUsage").text != usage:
+        bad.append(f"RequestID {rid}: echoes {r.find(NS + 'DeviceID').text} {r.find(NS + 'CertificateUsage').text},"
+                   f" asked {dev} {usage}")
     if r.find(NS + "Status").text != "Issued":
         continue
-    rid = r.find(NS + "RequestID").text
     serial = r.find(NS + "CertificateSerial").text
     der = base64.b64decode(r.find(NS + "CertificateBody").text, validate=True)
     if not re.fullmatch(r"[0-9A-F]{32}", serial):
@@ -96,7 +105,7 @@ for usage in DS KA; do
     assert_eq "subject of the $usage certificate" "$subject" ""
     end=$(openssl x509 -inform DER -in "certs/$i.der" -noout -enddate | sed 's/^notAfter=//')
     assert_eq "notAfter of the $usage certificate" "$end" "Dec 31 23:59:59 9999 GMT"
-    ku=$(grep -A1 'X509v3 Key Usage' "cert-$usage.txt" | tr -s ' \n' ' ')
+    ku=$(grep -A1 'X509v3 Key Usage' "cert-$usage.txt" | tr -s ' \n' ' ' | sed 's/^ //')
     case $usage in
     DS) want_ku="X509v3 Key Usage: critical Digital Signature " ;;
     KA) want_ku="X509v3 Key Usage: critical Key Agreement " ;;
@@ -105,6 +114,15 @@ for usage in DS KA; do
     cert_key=$(openssl x509 -inform DER -in "certs/$i.der" -noout -pubkey)
     csr_key=$(openssl req -inform DER -in "certs/$i.csr.der" -noout -pubkey)
     [ -n "$cert_key" ] && [ "$cert_key" = "$csr_key" ] || fail "the $usage certificate's key is not its CSR's"
+done
+
+step "the certificate profile (SPEC 4) of the first and last DS and KA certificates"
+for usage in DS KA; do
+    for pick in head tail; do
+        IFS=$'\t' read -r i rid dev u serial < <(awk -F'\t' -v u="$usage" '$4 == u' certs/index.tsv | $pick -n 1)
+        python3 "$E2E_DIR/certprofile.py" "certs/$i.der" "$CA" "$dev" "$u" 261122195900Z >profile.log 2>&1 \
+            || { cat profile.log; fail "certificate of RequestID $rid ($dev $u) does not follow the profile"; }
+    done
 done
 
 step "GnuTLS certtool parses the sample"
