@@ -375,7 +375,7 @@ static int publish_response(struct processor *p, struct batch *b, int fd, struct
  * its serial is not in the store, and it conforms to the profile (cheap
  * check for all; full independent re-parse and verify for the first of the
  * batch and a random sample of about 1 in FULL_CHECK_EVERY) */
-#define FULL_CHECK_EVERY 256
+#define FULL_CHECK_EVERY 1024
 static int check_chunk(struct job *j, struct chunk *c)
 {
     struct processor *p = j->p;

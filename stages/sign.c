@@ -722,7 +722,7 @@ int sign_request(struct sign_session *ss, struct request *req, time_t now)
     memcpy(ss->tbs + t->off[MK_POINT], req->point, 65);
     memcpy(ss->tbs + t->off[MK_KU], req->usage == USAGE_DS ? KU_BITS_DS : KU_BITS_KA, 2);
     memcpy(ss->tbs + t->off[MK_HWSERIAL], req->device, 8);
-    key_id8(req->point, ss->tbs + t->off[MK_SKI]);
+    memcpy(ss->tbs + t->off[MK_SKI], req->key_hash, 8);   /* = SHA-256(point), by validate; sign_check_cert recomputes it */
 
     SHA256(ss->tbs, t->len, md);
     if (EVP_PKEY_sign(ss->pctx, sig, &siglen, md, sizeof md) != 1 || siglen > SIG_MAX)
