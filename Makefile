@@ -26,7 +26,7 @@ endif
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -fno-omit-frame-pointer \
-           -pthread $(SANFLAGS) -Istages -Ipipeline \
+           -pthread $(SANFLAGS) -Istages \
            $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 LDFLAGS += -pthread $(SANFLAGS)
 LDLIBS  := -lrocksdb -luring -lzstd -linih -lxml2 -lcrypto -lm
@@ -56,26 +56,35 @@ $(B)/.deps:
 	fi
 	@mkdir -p $(B) && touch $@
 
-$(B)/%.o: %.c $(wildcard stages/*.h pipeline/*.h) | $(B)/.deps
+# a stage sees only stages/ headers; pipeline/ sees both
+$(B)/stages/%.o: stages/%.c $(wildcard stages/*.h) | $(B)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Istages -c $< -o $@
+$(B)/pipeline/%.o: pipeline/%.c $(wildcard stages/*.h pipeline/*.h) | $(B)/.deps
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) -Ipipeline -c $< -o $@
 
 # stages/ is a library of its own: a stage that reaches into pipeline/ fails to link
 $(B)/libstages.a: $(STAGE_OBJ)
-	ar rcs $@ $^
+	@ar rcs $@ $^
 $(B)/libpipeline.a: $(PIPE_OBJ)
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(B)/smki-batch: $(B)/pipeline/main.o $(B)/libpipeline.a $(B)/libstages.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD      $@"
+	@$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/tests/%: tests/unit/%.c $(B)/libpipeline.a $(B)/libstages.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libpipeline.a $(B)/libstages.a $(LDLIBS) -lcmocka
+	@echo "  CC+LD   $@"
+	@$(CC) $(CFLAGS) -Ipipeline -Itests/unit $(LDFLAGS) -o $@ $< $(B)/libpipeline.a $(B)/libstages.a $(LDLIBS) -lcmocka
 
 $(B)/bench/%: bench/%.c $(B)/libstages.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libstages.a $(LDLIBS)
+	@echo "  CC+LD   $@"
+	@$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libstages.a $(LDLIBS)
 
 unit: $(TESTS)
 	@fail=0; for t in $(TESTS); do echo "== $$t"; $$t || fail=1; done; exit $$fail

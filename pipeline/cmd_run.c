@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "fsutil.h"
 #include "intake.h"
 #include "log.h"
@@ -27,12 +28,15 @@
 
 static void help(void)
 {
-    printf("usage: smki-batch run [--drain] [--home DIR]\n\n"
+    printf("usage: smki-batch run [--drain | --once] [--home DIR]\n\n"
            "The service. Watches HOME/spool/incoming/, answers each file with a receipt in\n"
            "spool/receipts/, queues accepted batches in turn order and issues their\n"
            "certificates inside the nightly window. Stops cleanly on SIGTERM or SIGINT.\n"
            "--drain takes what is in incoming/, processes every queued batch now (ignoring\n"
-           "the window, not a suspension or a hold) and exits 0 when the queue is empty.\n");
+           "the window, not a suspension or a hold) and exits 0 when the queue is empty.\n"
+           "--once does one pass of the service loop and exits: takes what is in\n"
+           "incoming/, processes what the plan gives the window open now (nothing outside\n"
+           "the window). With SMKI_NOW, tests and operators can place it in the night.\n");
 }
 
 struct service {
@@ -70,23 +74,32 @@ static int stop_check(void *arg)
     return svc->watch ? spool_stop_requested(svc->watch) : 0;
 }
 
+/* window_stop_check - run: also stop at a chunk boundary when the window closes */
+static int window_stop_check(void *arg)
+{
+    struct service *svc = arg;
+    return stop_check(arg) || !window_in_window(&svc->home.cfg, clock_now());
+}
+
 int cmd_run(int argc, char **argv)
 {
     const char *root = home_default();
-    int drain = 0;
+    int drain = 0, once = 0;
     static const struct option opts[] = {
-        {"home", required_argument, 0, 'H'}, {"drain", no_argument, 0, 'd'},
+        {"home", required_argument, 0, 'H'}, {"drain", no_argument, 0, 'd'}, {"once", no_argument, 0, 'o'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'H': root = optarg; break;
         case 'd': drain = 1; break;
+        case 'o': once = 1; break;
         case 'h': help(); return 0;
         default: return cli_usage_error("run", "unknown option");
         }
     }
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
+    if (drain && once) return cli_usage_error("run", "--drain or --once, not both");
 
     static struct service svc;
     if (cli_open_home(&svc.home, root) != 0) return 1;
@@ -124,17 +137,20 @@ int cmd_run(int argc, char **argv)
     log_info("run: home %s, %s", svc.home.root, drain ? "draining the queue" : "watching the spool");
     if (drain) {
         int left = take_incoming(&svc);
-        if (processor_run_queue(svc.proc, 1, stop_check, &svc) != 0) status = 1;
+        if (processor_drain(svc.proc, stop_check, &svc) != 0) status = 1;
         if (left) {
             log_warn("run --drain: %d file(s) could not be taken and stay in incoming/ (see above)", left);
             status = 1;
         }
+    } else if (once) {
+        int left = take_incoming(&svc);
+        if (processor_run_plan(svc.proc, window_stop_check, &svc) != 0 || left) status = 1;
     } else {
         int backoff_ms = 1000;
         for (;;) {
             int left = take_incoming(&svc);
             if (spool_stop_requested(svc.watch)) break;
-            processor_run_queue(svc.proc, 0, stop_check, &svc);
+            processor_run_plan(svc.proc, window_stop_check, &svc);
             if (spool_stop_requested(svc.watch)) break;
             /* files that hit an operational fault are retried with backoff */
             backoff_ms = left ? (backoff_ms < 30000 ? backoff_ms * 2 : 30000) : 1000;

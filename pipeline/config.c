@@ -26,6 +26,7 @@ static const struct setting SETTINGS[] = {
     {"capacity", "nightly", K_LONG, "375000", 1, 100000000, F(nightly), "CSRs per night across all parties"},
     {"capacity", "party_allowance", K_LONG, "50000", 0, 100000000, F(party_allowance), "CSRs per party per rolling 24 h, plus uplift"},
     {"capacity", "after_cutoff", K_CUTOFF, "tonight", 0, 0, F(after_cutoff), "tonight | defer"},
+    {"capacity", "assumed_rate", K_LONG, "5000", 1, 10000000, F(assumed_rate), "CSRs/s plan assumes until batches of 1,000+ CSRs have run"},
     {"limits", "max_file_bytes", K_LONG, "67108864", 1024, 1073741824, F(max_file_bytes), "largest request file taken"},
     {"limits", "max_csrs", K_LONG, "50000", 2, 50000, F(max_csrs), "most CSRs in one batch"},
     {"pipeline", "workers", K_LONG, "0", 0, 256, F(workers), "0 = one per online core"},

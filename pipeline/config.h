@@ -24,6 +24,7 @@ struct config {
     long   nightly;
     long   party_allowance;
     int    after_cutoff;
+    long   assumed_rate;         /* CSRs/s the plan assumes before any history */
     long   max_file_bytes;
     long   max_csrs;
     long   workers;              /* 0 = online cores */

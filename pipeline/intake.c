@@ -18,7 +18,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "receipt.h"
-#include "window.h"
+#include "planner.h"
 #include "uring_io.h"
 #include "xmem.h"
 
@@ -202,6 +202,34 @@ static void archive_name(struct intake *in, const char *stem, char *out, size_t 
         if (access(path, F_OK) != 0) return;
         snprintf(out, cap, "%s.%d.xml.zst", stem, i);
     }
+}
+
+/* schedule - the night the capacity model gives the new batch, and when its
+ * party may come for the response */
+static int schedule(struct intake *in, struct batch *b, const struct party *party)
+{
+    uint64_t last;
+    if (store_last_turn(in->store, &last) != 0) return -1;
+    struct cap_batch nb = {.turn = last + 1, .csrs = b->csrs, .received_at = b->received_at, .pending = 1,
+                           .allowance = in->home->cfg.party_allowance + party->uplift};
+    memcpy(nb.party, b->party, 8);
+    struct cap_plan plan;
+    if (planner_load(in->home, in->store, b->received_at, &nb, &plan) != 0) return -1;
+    const struct cap_slot *sl = cap_slot_of(&plan, nb.turn);
+    time_t start, end;
+    if (sl) {
+        start = sl->night_start;
+        end = sl->night_end;
+    } else {   /* beyond the planning horizon: the last night planned */
+        start = plan.nights[CAP_MAX_NIGHTS - 1].start;
+        end = plan.nights[CAP_MAX_NIGHTS - 1].end;
+    }
+    struct tm tm;
+    localtime_r(&start, &tm);
+    strftime(b->scheduled_night, sizeof b->scheduled_night, "%Y-%m-%d", &tm);
+    b->retrieve_not_before = cap_retrieve_not_before(&in->home->cfg, b->received_at, end);
+    cap_plan_free(&plan);
+    return 0;
 }
 
 /* finish_crashed - the file was already accepted (a crash came before its
@@ -394,7 +422,12 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     archive_name(in, stem, b.archive, sizeof b.archive);
     b.csrs = (uint32_t)count;
     b.received_at = r.received_at;
-    window_receipt_times(&in->home->cfg, r.received_at, b.scheduled_night, &b.retrieve_not_before);
+    if (schedule(in, &b, &party) != 0) {
+        log_warn("incoming/%s: cannot plan it: %s; will retry", name, store_error(in->store));
+        unlink(tmp);
+        out->result = INTAKE_RETRY;
+        return;
+    }
     b.state = BATCH_QUEUED;
     snprintf(b.src, sizeof b.src, "%s", src);
     char dst[PATH_MAX + 200];

@@ -27,6 +27,7 @@
  * it aborts the queues, joins every thread, and leaves the batch resumable.
  */
 #include "processor.h"
+#include "planner.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -623,6 +624,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         return -1;
     }
     b->state = BATCH_DONE;
+    b->elapsed_ms += (uint64_t)((mono_now() - t0) * 1000);
     struct store_batch *wb = store_wb_new();
     store_wb_add_batch(wb, b);
     rc = store_wb_commit(p->store, wb);
@@ -647,34 +649,68 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     return 0;
 }
 
-struct queue_walk {
-    struct processor *p;
-    int ignore_window;
-    int (*stop)(void *);
-    void *stop_arg;
-    int rc;
-};
-
-static int walk_batch(const struct batch *bc, void *arg)
+/* process_turn - one batch by turn, if it is still pending; 0 or -1 */
+static int process_turn(struct processor *p, uint64_t turn, int (*stop)(void *), void *stop_arg)
 {
-    struct queue_walk *qw = arg;
-    if (bc->state != BATCH_QUEUED && bc->state != BATCH_PROCESSING) return 0;
-    if (qw->stop && qw->stop(qw->stop_arg)) return 1;
-    if (!qw->ignore_window && !window_in_window(&qw->p->home->cfg, clock_now())) return 1;
-    struct batch b = *bc;
-    if (process_batch(qw->p, &b, qw->stop, qw->stop_arg) != 0) {
-        qw->rc = -1;
-        return 1;   /* turn order: nothing after it goes first */
-    }
-    return 0;
-}
-
-int processor_run_queue(struct processor *p, int ignore_window, int (*stop)(void *), void *stop_arg)
-{
-    struct queue_walk qw = {p, ignore_window, stop, stop_arg, 0};
-    if (store_batch_each(p->store, 0, walk_batch, &qw) != 0 && qw.rc == 0) {
+    struct batch b;
+    int rc = store_batch_get(p->store, turn, &b);
+    if (rc < 0) {
         log_warn("queue: %s", store_error(p->store));
         return -1;
     }
-    return qw.rc;
+    if (rc == 0 || b.held || (b.state != BATCH_QUEUED && b.state != BATCH_PROCESSING)) return 0;
+    return process_batch(p, &b, stop, stop_arg);
+}
+
+struct pending_list {
+    uint64_t *turns;
+    size_t n, cap;
+};
+
+static int collect_pending(const struct batch *b, void *arg)
+{
+    struct pending_list *l = arg;
+    if (b->held || (b->state != BATCH_QUEUED && b->state != BATCH_PROCESSING)) return 0;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->turns = xrealloc(l->turns, l->cap * sizeof *l->turns);
+    }
+    l->turns[l->n++] = b->turn;
+    return 0;
+}
+
+int processor_drain(struct processor *p, int (*stop)(void *), void *stop_arg)
+{
+    struct pending_list l = {0};
+    if (store_batch_each(p->store, 0, collect_pending, &l) != 0) {
+        log_warn("queue: %s", store_error(p->store));
+        free(l.turns);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (stop && stop(stop_arg)) break;
+        rc = process_turn(p, l.turns[i], stop, stop_arg);
+    }
+    free(l.turns);
+    return rc;
+}
+
+int processor_run_plan(struct processor *p, int (*stop)(void *), void *stop_arg)
+{
+    for (;;) {
+        time_t now = clock_now();
+        if (!window_in_window(&p->home->cfg, now) || (stop && stop(stop_arg))) return 0;
+        struct cap_plan plan;
+        if (planner_load(p->home, p->store, now, NULL, &plan) != 0) {
+            log_warn("plan: %s", store_error(p->store));
+            return -1;
+        }
+        /* the first batch planned in the window that is open now */
+        uint64_t turn = 0;
+        if (plan.n > 0 && plan.slots[0].night_start <= now) turn = plan.slots[0].turn;
+        cap_plan_free(&plan);
+        if (!turn) return 0;   /* nothing more tonight */
+        if (process_turn(p, turn, stop, stop_arg) != 0) return -1;
+    }
 }

@@ -34,11 +34,15 @@ void processor_free(struct processor *p);
  * resume after their last committed chunk when their turn comes */
 void processor_recover(struct processor *p);
 
-/* processor_run_queue - process queued batches in turn order: all of them
- * when ignore_window, else only while inside the nightly window.  stop() is
- * polled between chunks.  0 when the queue was worked through (or the
- * window is closed), -1 when a batch could not be processed now (the cause
- * is logged; the batch stays queued). */
-int processor_run_queue(struct processor *p, int ignore_window, int (*stop)(void *), void *stop_arg);
+/* processor_drain - every pending, unheld batch now, in turn order, whatever
+ * the window and the nightly capacity (run --drain).  stop() is polled
+ * between chunks.  0 when the queue was worked through, -1 when a batch
+ * could not be processed now (the cause is logged; it stays queued and the
+ * batches after it wait: turn order). */
+int processor_drain(struct processor *p, int (*stop)(void *), void *stop_arg);
+
+/* processor_run_plan - while the nightly window is open, the batches the
+ * capacity model plans for this night, in its order (run).  0 or -1. */
+int processor_run_plan(struct processor *p, int (*stop)(void *), void *stop_arg);
 
 #endif

@@ -36,6 +36,19 @@ static int minute_of_day(time_t t, struct tm *tm)
     return tm->tm_hour * 60 + tm->tm_min;
 }
 
+time_t window_local(time_t t, int day_offset, int minute_of_day)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    return local_at(tm.tm_year, tm.tm_mon, tm.tm_mday + day_offset, minute_of_day);
+}
+
+int window_minute(time_t t)
+{
+    struct tm tm;
+    return minute_of_day(t, &tm);
+}
+
 int window_in_window(const struct config *cfg, time_t t)
 {
     struct tm tm;

@@ -132,7 +132,8 @@ make_batch() {
 drain() {
     local log=${2:-$1.drain.log} rc=0
     timeout 60 "$SMKI_BIN" run --home "$1" --drain >>"$log" 2>&1 || rc=$?
-    [ "$rc" -eq 0 ] || { tail -n 20 "$log"; fail "run --home $1 --drain exited $rc (124 = timed out)"; }
+    [ "$rc" -ne 124 ] || { tail -n 20 "$log"; fail "run --home $1 --drain did not finish within 60 s"; }
+    [ "$rc" -eq 0 ] || { tail -n 20 "$log"; fail "run --home $1 --drain exited $rc"; }
 }
 
 # put FILE into HOME's incoming/ under NAME (default: its base name), atomically
@@ -224,6 +225,7 @@ DAEMON_PID=
 start_daemon() {    # HOME LOG [env assignments...]
     local home=$1 log=$2
     shift 2
+    DAEMON_LOG=$log
     env "$@" "$SMKI_BIN" run --home "$home" >>"$log" 2>&1 &
     DAEMON_PID=$!
 }
@@ -255,10 +257,22 @@ _e2e_cleanup() {
 }
 trap _e2e_cleanup EXIT
 
-wait_for_file() {   # PATH SECONDS
+# wait_for_file PATH SECONDS: 0 once PATH exists; 1 after SECONDS, or at once
+# (with the daemon's log) when the background `run` has died meanwhile
+DAEMON_LOG=
+wait_for_file() {
     local i
     for ((i = 0; i < $2 * 20; i++)); do
         [ -e "$1" ] && return 0
+        if [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+            [ -e "$1" ] && return 0
+            local rc=0
+            wait "$DAEMON_PID" || rc=$?
+            DAEMON_PID=
+            tail -n 5 "$DAEMON_LOG"
+            echo "(the background run exited $rc while waiting for $(basename "$1"))"
+            return 1
+        fi
         sleep 0.05
     done
     return 1

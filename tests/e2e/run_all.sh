@@ -58,6 +58,13 @@ for t in "${tests[@]}"; do
         (cd "$dir" && E2E_WORK=$dir timeout -k 10 "$TIMEOUT" bash "$t") >"$dir/log" 2>&1 </dev/null || rc=$?
     fi
     secs=$(elapsed "$t0")
+    # a sanitizer report in any log of the test (a daemon's, say) fails it too
+    san=$(grep -rhE --include='*.log' --include=log -m1 \
+        'ERROR: [A-Za-z]+Sanitizer|runtime error:|WARNING: ThreadSanitizer|SUMMARY: [A-Za-z]+Sanitizer' "$dir" 2>/dev/null | sort -u | head -n 3)
+    if [ -n "$san" ] && [ "$rc" -eq 0 ]; then
+        echo "FAIL: sanitizer report in the logs: $(echo "$san" | head -n 1)" >>"$dir/log"
+        rc=1
+    fi
     if [ "$rc" -eq 0 ]; then
         echo "[       OK ] $name ($secs s)"
         passed=$((passed + 1))
@@ -67,7 +74,10 @@ for t in "${tests[@]}"; do
         [ "$rc" -eq 124 ] && reason="timed out after $TIMEOUT s${reason:+ ($reason)}"
         [ -n "$reason" ] || reason="exited $rc"
         echo "[  FAILED  ] $name ($secs s): $reason"
-        tail -n 12 "$dir/log" | sed 's/^/    | /'
+        # the last lines of the log, without the sanitizers' shadow-memory legend
+        grep -vE '^ *(=>)? *0x[0-9a-f]+:|^  [A-Z][A-Za-z ]+: +([0-9a-f]{2} ?)+$|^Shadow byte' "$dir/log" \
+            | tail -n 12 | sed 's/^/    | /'
+        [ -z "$san" ] || echo "$san" | sed 's/^/    | sanitizer: /'
         echo "    (work dir and full log: $dir)"
         failed+=("$name")
     fi
