@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "eui64.h"
 #include "fsutil.h"
@@ -149,6 +150,8 @@ static int fetch_locked(const struct home *hp, const struct batch *bp, const cha
         }
         log_info("fetch --reopen: batch %s of party %s (turn %" PRIu64 ") may be retrieved again", batch_id, ptext,
                  b.turn);
+        if (audit_append(h.root, "fetch-reopen", "turn=%" PRIu64 " party=%s batch=%s", b.turn, ptext, batch_id) != 0)
+            fprintf(stderr, "smki-batch fetch: warning: the audit log could not be written\n");
         printf("batch %s of party %s re-opened for retrieval\n", batch_id, ptext);
         return 0;
     }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "fsutil.h"
 #include "sign.h"
@@ -88,6 +89,8 @@ int cmd_init(int argc, char **argv)
         }
         printf("demo issuing CA: %s (key %s, mode 0600)\n", cert, key);
     }
+    if (audit_append(h.root, "init", "home=%s demo_ca=%d", h.root, demo_ca) != 0)
+        fprintf(stderr, "smki-batch init: warning: cannot start the audit log in %s\n", h.root);
     printf("home created: %s\n", h.root);
     return 0;
 }

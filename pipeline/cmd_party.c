@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "eui64.h"
@@ -90,6 +91,9 @@ int cmd_party(int argc, char **argv)
     if (rc != 0) return 1;
     char text[EUI64_TEXT_LEN + 1];
     eui64_format(p.id, text);
+    if (audit_append(h.root, existed ? "party-update" : "party-add", "party=%s uplift=%ld name=%s", text, p.uplift,
+                     p.name) != 0)
+        fprintf(stderr, "smki-batch party: warning: the audit log could not be written\n");
     printf("party %s %s: %s (uplift %ld)\n", text, existed ? "updated" : "registered", p.name, p.uplift);
     return 0;
 }

@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "clock.h"
 #include "fsutil.h"
@@ -134,6 +136,15 @@ int cmd_run(int argc, char **argv)
     processor_recover(svc.proc);
 
     int status = 0;
+    if (audit_append(svc.home.root, drain ? "drain" : "run", "pid=%ld", (long)getpid()) != 0) {
+        fprintf(stderr, "smki-batch run: %s/audit.log: cannot write the audit log; nothing is issued unaudited\n",
+                svc.home.root);
+        processor_free(svc.proc);
+        spool_watch_close(svc.watch);
+        intake_free(svc.intake);
+        store_close(svc.store);
+        return 1;
+    }
     log_info("run: home %s, %s", svc.home.root, drain ? "draining the queue" : "watching the spool");
     if (drain) {
         int left = take_incoming(&svc);

@@ -20,6 +20,7 @@ static const struct command COMMANDS[] = {
     {"status", cmd_status, "the queue, or one batch [--json]"},
     {"fetch", cmd_fetch, "a party's response file for one batch"},
     {"lookup", cmd_lookup, "issued certificates by --serial or --device"},
+    {"audit", cmd_audit, "audit verify: check the hash-chained audit log"},
     {"plan", cmd_plan, "the nightly capacity model applied to the queue [--at TIME] [--svg FILE]"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "archive.h"
+#include "audit.h"
 #include "chanq.h"
 #include "clock.h"
 #include "dedup.h"
@@ -432,13 +433,55 @@ static int add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, str
     return uw_write(j->body, rb->data, rb->len);
 }
 
+/* audit_group - one audit entry for the certificates of a group of chunks:
+ * turn, chunks, and serial/device/usage of each certificate */
+static int audit_group(struct job *j, struct chunk **group, size_t n, struct resp_buf *a, char *head)
+{
+    static const char HEX[] = "0123456789ABCDEF";
+    resp_buf_reset(a);
+    size_t first = n, count = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (group[i]->seq < j->resume_chunks) continue;
+        if (first == n) first = i;
+        for (uint32_t k = 0; k < group[i]->n; k++) {
+            const struct request *r = &group[i]->req[k];
+            if (r->code != RC_OK) continue;
+            char item[64], *q = item;
+            *q++ = ' ';
+            for (int b = 0; b < 16; b++) { *q++ = HEX[r->serial[b] >> 4]; *q++ = HEX[r->serial[b] & 15]; }
+            *q++ = '/';
+            for (int b = 0; b < 8; b++) { *q++ = HEX[r->device[b] >> 4]; *q++ = HEX[r->device[b] & 15]; }
+            *q++ = '/';
+            *q++ = r->usage == USAGE_DS ? 'D' : 'K';
+            *q++ = r->usage == USAGE_DS ? 'S' : 'A';
+            resp_buf_append(a, item, (size_t)(q - item));
+            count++;
+        }
+    }
+    if (first == n) {
+        snprintf(head, 96, "%s", "");
+        return 0;
+    }
+    char intro[160];
+    snprintf(intro, sizeof intro, "turn=%" PRIu64 " chunks=%" PRIu64 "-%" PRIu64 " certificates=%zu",
+             j->turn, group[first]->seq, group[n - 1]->seq, count);
+    size_t ilen = strlen(intro);
+    char *details = xmalloc(ilen + a->len + 1);
+    memcpy(details, intro, ilen);
+    if (a->len) memcpy(details + ilen, a->data, a->len);
+    details[ilen + a->len] = '\0';
+    int rc = audit_append_text(j->p->home->root, "issue", details, head);
+    free(details);
+    return rc;
+}
+
 /* write_stage - the writer: take chunks in order; group every chunk that
  * is ready into one synced WriteBatch (fewer syncs when the disk is slow,
  * one per chunk when it is fast); give the chunks back to the pool */
 static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
 {
     struct processor *p = j->p;
-    struct resp_buf rb = {0};
+    struct resp_buf rb = {0}, audit = {0};
     struct chunk *group[64];
     for (;;) {
         size_t n = 0;
@@ -459,8 +502,13 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         /* the Results are durable before the records that count them */
         if (rc == 0 && (rc = uw_sync(j->body)) != 0)
             job_fail(j, 0, "writing the Results: %s", strerror(-rc));
+        /* and nothing is issued unaudited: the audit entry comes first */
+        char head[96];
+        if (rc == 0 && (rc = audit_group(j, group, n, &audit, head)) != 0)
+            job_fail(j, 0, "writing the audit log: %s", strerror(-rc));
         if (rc == 0) {
             j->b->body_len = uw_bytes(j->body) - HEADER_RESERVE;
+            if (head[0]) store_wb_add_audit_head(wb, head);
             store_wb_add_batch(wb, j->b);
             if (store_wb_commit(p->store, wb) != 0) {
                 job_fail(j, 0, "cannot record chunks: %s", store_error(p->store));
@@ -480,6 +528,7 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         }
     }
     resp_buf_free(&rb);
+    resp_buf_free(&audit);
 }
 
 static double mono_now(void)
@@ -608,6 +657,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     if (j.fail[0] && j.fail_batch) {
         /* the batch itself cannot be processed: fail it, go on with the next */
         log_warn("turn %" PRIu64 " (batch %s): FAILED: %s", b->turn, b->batch_id, j.fail);
+        audit_append(p->home->root, "batch-failed", "turn=%" PRIu64 " batch=%s reason=%s", b->turn, b->batch_id, j.fail);
         b->state = BATCH_FAILED;
         snprintf(b->error, sizeof b->error, "%s", j.fail);
         for (char *q = b->error; *q; q++) if (*q == '\n') *q = ' ';
@@ -634,6 +684,8 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                  store_error(p->store));
         return -1;
     }
+    audit_append(p->home->root, "batch-done", "turn=%" PRIu64 " batch=%s csrs=%u issued=%u rejected=%u", b->turn,
+                 b->batch_id, b->csrs, b->issued, b->rejected);
     double secs = mono_now() - t0;
     uint32_t n = b->done - done0;
     log_info("turn %" PRIu64 ": batch %s done: %u CSRs, %u issued, %u rejected, %.2f s, %.0f CSRs/s",

@@ -564,3 +564,21 @@ int store_flush(struct store *s)
     rocksdb_flushoptions_destroy(fo);
     return rerr ? set_err(s, "flush", rerr) : 0;
 }
+
+void store_wb_add_audit_head(struct store_batch *wb, const char *head)
+{
+    store_wb_put(wb, "m/audit", 7, head, strlen(head));
+}
+
+int store_audit_head(struct store *s, char *out, size_t cap)
+{
+    char *v;
+    int rc = store_get(s, "m/audit", 7, &v, NULL);
+    if (rc != 1) {
+        if (cap) out[0] = '\0';
+        return rc;
+    }
+    snprintf(out, cap, "%s", v);
+    free(v);
+    return 1;
+}

@@ -4,6 +4,7 @@
  *
  * Key schema (all in one place, store.c):
  *   m/turn                  last turn number given (decimal)
+ *   m/audit                 "<seq>:<hash>" of the last issuance audit entry
  *   p/<PARTY16>             party record
  *   b/<TURN%020>            batch record (turn order = key order)
  *   i/<PARTY16>/<BatchID>   turn of that batch (E_DUPLICATE_BATCH)
@@ -99,6 +100,11 @@ int store_batch_put(struct store *s, const struct batch *b);
 /* store_batch_each - batches in turn order from first_turn; stops if fn != 0 */
 int store_batch_each(struct store *s, uint64_t first_turn,
                      int (*fn)(const struct batch *, void *), void *arg);
+
+/* store_wb_add_audit_head / store_audit_head - "<seq>:<hash>" of the last
+ * audit entry written for issuance (audit verify checks the log holds it) */
+void store_wb_add_audit_head(struct store_batch *wb, const char *head);
+int store_audit_head(struct store *s, char *out, size_t cap);
 
 /* store_last_turn - the last turn given (0 when none) */
 int store_last_turn(struct store *s, uint64_t *turn);

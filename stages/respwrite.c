@@ -39,6 +39,11 @@ static void put(struct resp_buf *b, const char *s, size_t n)
     b->data[b->len] = '\0';
 }
 
+void resp_buf_append(struct resp_buf *b, const char *s, size_t n)
+{
+    put(b, s, n);
+}
+
 #define PUTS(b, lit) put((b), (lit), sizeof(lit) - 1)
 
 static void putf(struct resp_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -22,6 +22,8 @@ struct resp_buf {
 };
 
 void resp_buf_reset(struct resp_buf *b);
+/* resp_buf_append - raw bytes */
+void resp_buf_append(struct resp_buf *b, const char *s, size_t n);
 void resp_buf_free(struct resp_buf *b);
 
 struct resp_header {

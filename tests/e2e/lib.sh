@@ -216,7 +216,7 @@ assert_rejected() {
         || fail "$name ($code) was not moved to rejected/"
     [ ! -e "$home/spool/incoming/$name" ] && [ ! -L "$home/spool/incoming/$name" ] \
         || fail "$name ($code) is still in incoming/"
-    ! ls "$home/spool/archive/" | grep -q "^$stem\." || fail "$name ($code) left something in archive/"
+    ! compgen -G "$home/spool/archive/$stem.*" >/dev/null || fail "$name ($code) left something in archive/"
 }
 
 # --- the daemon ---------------------------------------------------------------

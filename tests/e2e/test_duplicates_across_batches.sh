@@ -79,4 +79,28 @@ step "the repository still holds one certificate for device 1, DS"
 smki lookup --home "$H" --device "$want1" --usage DS >lookup.out || fail "lookup --device $want1 failed"
 n=$(grep -c -- '-----BEGIN CERTIFICATE-----' lookup.out)
 assert_eq "certificates for $want1 DS" "$n" 1
+step "batch 4: devices compare by their octets, whatever the spelling"
+make_batch b4-base.xml 4 "$PARTY_A" DUPK-4 --faults dup_request@3 --expect b4.tsv
+assert_eq "gencsr's expectation for request 3" "$(sed -n 3p b4.tsv | cut -f2)" E_DUPLICATE_REQUEST
+# request 2: its own device, written as 16 lower-case hex digits (valid, OK);
+# request 3: request 1's device and usage, so spelled -> still E_DUPLICATE_REQUEST
+python3 - b4-base.xml b4.xml <<'EOF' || fail "cannot build batch 4"
+import re, sys
+src, out = sys.argv[1:]
+s = open(src).read()
+csrs = re.findall(r"<CSR>.*?</CSR>", s, re.S)
+def respell(csr):
+    return re.sub(r"<DeviceID>([^<]*)</DeviceID>",
+                  lambda m: "<DeviceID>" + m.group(1).replace("-", "").lower() + "</DeviceID>", csr)
+for i in (1, 2):
+    s = s.replace(csrs[i], respell(csrs[i]))
+open(out, "w").write(s)
+EOF
+drop "$H" b4.xml
+drain "$H"
+R4=$(response_path "$H" "$PARTY_A" DUPK-4)
+assert_response_valid "$R4"
+python3 "$CHECK_RESPONSE" "$R4" b4.tsv >check4.log || { cat check4.log; fail "batch 4 is not as expected"; }
+dev2=$(xmllint --xpath "string((//*[local-name()='Result'])[2]/*[local-name()='DeviceID'])" "$R4")
+[[ $dev2 =~ ^[0-9A-F]{2}(-[0-9A-F]{2}){7}$ ]] || fail "DeviceID of request 2 is echoed as '$dev2', not in canonical form"
 finish "duplicate key checks passed"

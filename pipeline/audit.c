@@ -1,0 +1,201 @@
+/* audit.c - the hash-chained append-only audit log; see audit.h. */
+#include "audit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <openssl/sha.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "fsutil.h"
+#include "xmem.h"
+
+#define HASH_HEX 64
+static const char ZERO_HASH[HASH_HEX + 1] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+static void hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char H[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = H[in[i] >> 4];
+        out[2 * i + 1] = H[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* line_hash - SHA-256 of the first len bytes of a line, hex */
+static void line_hash(const char *line, size_t len, char out[HASH_HEX + 1])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)line, len, md);
+    hex(md, sizeof md, out);
+}
+
+/* last_entry - seq and hash of the last line of the log (fd at any offset) */
+static int last_entry(int fd, unsigned long long *seq, char hash[HASH_HEX + 1])
+{
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -errno;
+    *seq = 0;
+    memcpy(hash, ZERO_HASH, HASH_HEX + 1);
+    if (st.st_size == 0) return 0;
+    /* read backwards until the start of the last line is found */
+    size_t want = 4096;
+    for (;;) {
+        off_t from = st.st_size > (off_t)want ? st.st_size - (off_t)want : 0;
+        size_t n = (size_t)(st.st_size - from);
+        char *buf = xmalloc(n + 1);
+        ssize_t got = pread(fd, buf, n, from);
+        if (got != (ssize_t)n) {
+            free(buf);
+            return -EIO;
+        }
+        buf[n] = '\0';
+        if (n && buf[n - 1] == '\n') buf[--n] = '\0';
+        char *start = strrchr(buf, '\n');
+        if (start || from == 0) {
+            start = start ? start + 1 : buf;
+            char *h = strstr(start, " hash=");
+            int ok = sscanf(start, "%llu ", seq) == 1 && h && strlen(h + 6) >= HASH_HEX;
+            if (ok) {
+                memcpy(hash, h + 6, HASH_HEX);
+                hash[HASH_HEX] = '\0';
+            }
+            free(buf);
+            return ok ? 0 : -EBADMSG;
+        }
+        free(buf);
+        want *= 4;
+    }
+}
+
+/* clean - details as single-line printable ASCII */
+static void clean(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f) *s = '?';
+}
+
+int audit_append_text(const char *home, const char *event, const char *details, char *head)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/audit.log", home);
+    int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+    if (fd < 0) return -errno;
+    if (flock(fd, LOCK_EX) != 0) {
+        int e = -errno;
+        close(fd);
+        return e;
+    }
+    unsigned long long seq;
+    char prev[HASH_HEX + 1], when[RFC3339_LEN + 1], hash[HASH_HEX + 1];
+    int rc = last_entry(fd, &seq, prev);
+    if (rc == 0) {
+        clock_format(clock_now(), when);
+        char *d = xstrdup(details);
+        clean(d);
+        size_t cap = strlen(d) + strlen(event) + 256;
+        char *line = xmalloc(cap);
+        int n = snprintf(line, cap, "%llu %s %s %s prev=%s", seq + 1, when, event, d, prev);
+        line_hash(line, (size_t)n, hash);
+        n += snprintf(line + n, cap - (size_t)n, " hash=%s\n", hash);
+        rc = fs_write_all(fd, line, (size_t)n);
+        if (rc == 0 && fdatasync(fd) != 0) rc = -errno;
+        if (rc == 0 && head) snprintf(head, 96, "%llu:%s", seq + 1, hash);
+        free(line);
+        free(d);
+    }
+    flock(fd, LOCK_UN);
+    close(fd);
+    return rc;
+}
+
+int audit_append(const char *home, const char *event, const char *fmt, ...)
+{
+    char buf[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    return audit_append_text(home, event, buf, NULL);
+}
+
+long audit_verify(const char *home, const char *expect_head, FILE *out, long *entries)
+{
+    unsigned long long want_seq = 0;
+    char want_hash[HASH_HEX + 1] = "";
+    int found_head = 0;
+    if (expect_head && sscanf(expect_head, "%llu:%64s", &want_seq, want_hash) != 2) want_seq = 0;
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/audit.log", home);
+    FILE *f = fopen(path, "r");
+    *entries = 0;
+    if (!f) {
+        fprintf(out, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL, prev_hash[HASH_HEX + 1];
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long long prev_seq = 0;
+    long problems = 0, lineno = 0;
+    memcpy(prev_hash, ZERO_HASH, sizeof prev_hash);
+    while ((len = getline(&line, &cap, f)) != -1) {
+        lineno++;
+        if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+        unsigned long long seq;
+        char *p = strstr(line, " prev="), *h = strstr(line, " hash=");
+        if (sscanf(line, "%llu ", &seq) != 1 || !p || !h || h < p || strlen(h + 6) != HASH_HEX ||
+            (size_t)(h - p) != 6 + HASH_HEX) {
+            fprintf(out, "line %ld: not an audit entry (damaged or inserted by hand)\n", lineno);
+            problems++;
+            continue;
+        }
+        char want[HASH_HEX + 1];
+        line_hash(line, (size_t)(h - line), want);
+        if (memcmp(want, h + 6, HASH_HEX) != 0) {
+            fprintf(out, "line %ld (entry %llu): its hash does not match its content: the entry was edited\n",
+                    lineno, seq);
+            problems++;
+        }
+        if (seq != prev_seq + 1) {
+            if (seq > prev_seq + 1)
+                fprintf(out, "line %ld (entry %llu): entries %llu to %llu are missing (removed)\n", lineno, seq,
+                        prev_seq + 1, seq - 1);
+            else
+                fprintf(out, "line %ld (entry %llu): out of sequence after entry %llu (inserted or reordered)\n",
+                        lineno, seq, prev_seq);
+            problems++;
+        } else if (memcmp(p + 6, prev_hash, HASH_HEX) != 0) {
+            fprintf(out, "line %ld (entry %llu): does not chain to the entry before it (an entry was replaced, "
+                         "inserted or moved)\n", lineno, seq);
+            problems++;
+        }
+        if (want_seq && seq == want_seq) {
+            if (memcmp(h + 6, want_hash, HASH_HEX) == 0) found_head = 1;
+            else {
+                fprintf(out, "line %ld (entry %llu): differs from the entry the store recorded\n", lineno, seq);
+                problems++;
+                found_head = 1;
+            }
+        }
+        memcpy(prev_hash, h + 6, HASH_HEX);
+        prev_seq = seq;
+        (*entries)++;
+    }
+    free(line);
+    fclose(f);
+    if (want_seq && !found_head) {
+        fprintf(out, "the log ends at entry %llu but the store recorded entry %llu: entries were cut off the end\n",
+                prev_seq, want_seq);
+        problems++;
+    }
+    return problems;
+}
