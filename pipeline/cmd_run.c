@@ -159,12 +159,15 @@ int cmd_run(int argc, char **argv)
     } else {
         int backoff_ms = 1000;
         for (;;) {
-            int left = take_incoming(&svc);
+            /* a failed write (full disk) leaves RocksDB refusing writes:
+             * reopen it, and retry the work with backoff until it goes */
+            int fault = store_recover(svc.store) != 0;
+            int left = fault ? 1 : take_incoming(&svc);
             if (spool_stop_requested(svc.watch)) break;
-            processor_run_plan(svc.proc, window_stop_check, &svc);
+            if (!fault && processor_run_plan(svc.proc, window_stop_check, &svc) != 0) fault = 1;
             if (spool_stop_requested(svc.watch)) break;
-            /* files that hit an operational fault are retried with backoff */
-            backoff_ms = left ? (backoff_ms < 30000 ? backoff_ms * 2 : 30000) : 1000;
+            backoff_ms = left || fault ? (backoff_ms < 30000 ? backoff_ms * 2 : 30000) : 1000;
+            if (fault) log_warn("run: retrying in %d s", backoff_ms / 1000);
             if (spool_wait(svc.watch, backoff_ms) == SPOOL_STOP) break;
         }
         log_info("run: stop signal received; stopped cleanly");

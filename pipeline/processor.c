@@ -538,7 +538,8 @@ static double mono_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* process_batch - run the stages over one batch; 0 done, -1 not now */
+/* process_batch - run the stages over one batch; 0 done (or failed for
+ * good), 1 stopped on request (resumable), -1 could not finish now */
 static int process_batch(struct processor *p, struct batch *b, int (*stop)(void *), void *stop_arg)
 {
     if (ensure_signer(p) != 0) return -1;
@@ -665,12 +666,13 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         return 0;
     }
     if (j.fail[0]) {
-        if (strcmp(j.fail, "stop requested") == 0)
+        if (strcmp(j.fail, "stop requested") == 0) {
             log_info("turn %" PRIu64 ": stopped at %u of %u CSRs (all committed); resumes at next run",
                      b->turn, b->done, b->csrs);
-        else
-            log_warn("turn %" PRIu64 " (batch %s): interrupted: %s; it stays queued and resumes", b->turn,
-                     b->batch_id, j.fail);
+            return 1;
+        }
+        log_warn("turn %" PRIu64 " (batch %s): interrupted: %s; it stays queued and resumes", b->turn,
+                 b->batch_id, j.fail);
         return -1;
     }
     b->state = BATCH_DONE;
@@ -745,7 +747,7 @@ int processor_drain(struct processor *p, int (*stop)(void *), void *stop_arg)
         rc = process_turn(p, l.turns[i], stop, stop_arg);
     }
     free(l.turns);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int processor_run_plan(struct processor *p, int (*stop)(void *), void *stop_arg)
@@ -763,6 +765,7 @@ int processor_run_plan(struct processor *p, int (*stop)(void *), void *stop_arg)
         if (plan.n > 0 && plan.slots[0].night_start <= now) turn = plan.slots[0].turn;
         cap_plan_free(&plan);
         if (!turn) return 0;   /* nothing more tonight */
-        if (process_turn(p, turn, stop, stop_arg) != 0) return -1;
+        int rc = process_turn(p, turn, stop, stop_arg);
+        if (rc != 0) return rc < 0 ? -1 : 0;
     }
 }

@@ -20,6 +20,8 @@ struct store {
     rocksdb_block_based_table_options_t *table;
     rocksdb_filterpolicy_t *bloom;
     int read_only;
+    int broken;            /* a write failed: RocksDB refuses writes until reopened */
+    char dir[4096];
     char err[512];
 };
 
@@ -36,6 +38,13 @@ static int set_err(struct store *s, const char *op, char *rerr)
 }
 
 const char *store_error(const struct store *s) { return s->err; }
+
+/* unavailable - the database is closed after a failed reopen */
+static int unavailable(struct store *s)
+{
+    snprintf(s->err, sizeof s->err, "store: closed after a failed write; waiting to reopen it");
+    return -1;
+}
 
 /* store_open - open (or create) the database */
 struct store *store_open(const char *dir, enum store_mode mode, char *err, size_t errlen)
@@ -85,6 +94,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
         free(s);
         return NULL;
     }
+    snprintf(s->dir, sizeof s->dir, "%s", dir);
     s->wsync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wsync, 1);
     s->ropts = rocksdb_readoptions_create();
@@ -95,7 +105,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
 void store_close(struct store *s)
 {
     if (!s) return;
-    rocksdb_close(s->db);
+    if (s->db) rocksdb_close(s->db);
     rocksdb_writeoptions_destroy(s->wsync);
     rocksdb_readoptions_destroy(s->ropts);
     rocksdb_options_destroy(s->opts);
@@ -132,7 +142,9 @@ int store_wb_commit(struct store *s, struct store_batch *wb)
         snprintf(s->err, sizeof s->err, "store: opened read-only");
         return -1;
     }
+    if (!s->db) return unavailable(s);
     rocksdb_write(s->db, s->wsync, wb->wb, &rerr);
+    if (rerr) s->broken = 1;
     return rerr ? set_err(s, "write", rerr) : 0;
 }
 
@@ -141,6 +153,7 @@ int store_get(struct store *s, const void *k, size_t klen, char **val, size_t *v
 {
     char *rerr = NULL;
     size_t n = 0;
+    if (!s->db) return unavailable(s);
     char *v = rocksdb_get(s->db, s->ropts, k, klen, &n, &rerr);
     if (rerr) return set_err(s, "get", rerr);
     if (!v) return 0;
@@ -159,6 +172,7 @@ int store_each_prefix(struct store *s, const char *prefix,
                       int (*fn)(const char *k, size_t klen, const char *v, size_t vlen, void *), void *arg)
 {
     size_t plen = strlen(prefix);
+    if (!s->db) return unavailable(s);
     rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ropts);
     int rc = 0;
     for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
@@ -458,6 +472,7 @@ static int exists(struct store *s, const char *k, size_t klen)
 {
     char *rerr = NULL;
     size_t n;
+    if (!s->db) return unavailable(s);
     char *v = rocksdb_get(s->db, s->ropts, k, klen, &n, &rerr);
     if (rerr) return set_err(s, "get", rerr);
     if (!v) return 0;
@@ -560,6 +575,10 @@ int store_flush(struct store *s)
     char *rerr = NULL;
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
     rocksdb_flushoptions_set_wait(fo, 1);
+    if (!s->db) {
+        rocksdb_flushoptions_destroy(fo);
+        return unavailable(s);
+    }
     rocksdb_flush(s->db, fo, &rerr);
     rocksdb_flushoptions_destroy(fo);
     return rerr ? set_err(s, "flush", rerr) : 0;
@@ -581,4 +600,21 @@ int store_audit_head(struct store *s, char *out, size_t cap)
     snprintf(out, cap, "%s", v);
     free(v);
     return 1;
+}
+
+/* store_recover - after a failed write (a full disk, an I/O error) RocksDB
+ * keeps refusing writes; close and reopen it in place so that the service
+ * can go on when the cause is gone.  0 when usable. */
+int store_recover(struct store *s)
+{
+    if (!s->broken) return 0;
+    char *rerr = NULL;
+    if (s->db) rocksdb_close(s->db);
+    s->db = rocksdb_open(s->opts, s->dir, &rerr);
+    if (!s->db) {
+        set_err(s, "reopen", rerr);   /* every call fails cleanly until a reopen works */
+        return -1;
+    }
+    s->broken = 0;
+    return 0;
 }

@@ -35,6 +35,9 @@ enum store_mode { STORE_READ_WRITE, STORE_READ_ONLY, STORE_CREATE };
 struct store *store_open(const char *dir, enum store_mode mode, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_error(const struct store *s);
+/* store_recover - after a failed write, reopen the store in place (RocksDB
+ * refuses writes after one fails); 0 when it is usable again */
+int store_recover(struct store *s);
 /* store_flush - write the memtable out to table files (before a batch, so
  * that the batch's point lookups of earlier records hit table files) */
 int store_flush(struct store *s);

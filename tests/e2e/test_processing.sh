@@ -152,13 +152,18 @@ dev16=$(echo "$dev" | tr -d '-' | tr 'A-F' 'a-f')
 smki lookup --home "$H" --device "$dev16" --usage DS >lookup-dev16.out || fail "lookup --device $dev16 failed"
 grep -qi "$serial" lookup-dev16.out || fail "lookup --device $dev16 (same device, other spelling) does not find $serial"
 
-step "fetch: 0 delivered, 2 unknown, 3 pending"
+step "fetch: 4 too early, 0 delivered, 5 already retrieved, 2 unknown, 3 pending"
 AFTER=2026-11-23T09:00:00Z     # after RetrieveNotBefore of PROC-1 (2026-11-23T08:00Z)
 assert_receipt_field "$H" req RetrieveNotBefore 2026-11-23T08:00:00Z
+expect_rc 4 env SMKI_NOW=2026-11-23T06:00:00Z "$SMKI_BIN" fetch --home "$H" --party "$PARTY_A" --batch PROC-1 --out early.xml
+[ ! -e early.xml ] || fail "fetch before RetrieveNotBefore wrote the response"
 rc=0
 SMKI_NOW=$AFTER smki fetch --home "$H" --party "$PARTY_A" --batch PROC-1 --out fetched.xml >fetch.out 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat fetch.out; fail "fetch of the done batch exited $rc, expected 0"; }
 cmp -s fetched.xml "$RESP" || fail "fetch --out wrote something else than the response file"
+# retrieved once: never again (BRIEF 4), and the response stays in responses/ (SPEC 5)
+expect_rc 5 env SMKI_NOW=2026-11-23T11:00:00Z "$SMKI_BIN" fetch --home "$H" --party "$PARTY_A" --batch PROC-1 --out again.xml
+[ -f "$RESP" ] || fail "the response left responses/ after it was retrieved"
 expect_rc 2 env SMKI_NOW=$AFTER "$SMKI_BIN" fetch --home "$H" --party "$PARTY_A" --batch NO-SUCH-BATCH
 expect_rc 2 env SMKI_NOW=$AFTER "$SMKI_BIN" fetch --home "$H" --party "$PARTY_B" --batch PROC-1
 
