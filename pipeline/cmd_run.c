@@ -11,10 +11,12 @@
  * --drain: take what is there, process every queued batch now whatever the
  * window, exit 0 when the queue is empty (1 if a file could not be taken).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,6 +78,34 @@ static int stop_check(void *arg)
     return svc->watch ? spool_stop_requested(svc->watch) : 0;
 }
 
+/* check_key_file - the issuing key must be readable by this service alone:
+ * owned by the user running it, no access for group or others (a software
+ * key is for demos and tests; production keys live in an HSM) */
+static int check_key_file(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno == ENOENT) return 0;   /* no CA yet: intake runs, processing waits (logged) */
+        fprintf(stderr, "smki-batch run: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISLNK(st.st_mode) || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "smki-batch run: %s: the issuing key must be a regular file, not a link\n", path);
+        return -1;
+    }
+    if (st.st_uid != geteuid()) {
+        fprintf(stderr, "smki-batch run: %s: the issuing key is owned by uid %u, not by this service (uid %u); "
+                        "fix: chown %u %s\n", path, (unsigned)st.st_uid, (unsigned)geteuid(), (unsigned)geteuid(), path);
+        return -1;
+    }
+    if (st.st_mode & 077) {
+        fprintf(stderr, "smki-batch run: %s: the issuing key is accessible to group or others (mode %04o); "
+                        "refusing to use it. Fix: chmod 600 %s\n", path, (unsigned)(st.st_mode & 07777), path);
+        return -1;
+    }
+    return 0;
+}
+
 /* window_stop_check - run: also stop at a chunk boundary when the window closes */
 static int window_stop_check(void *arg)
 {
@@ -105,6 +135,7 @@ int cmd_run(int argc, char **argv)
 
     static struct service svc;
     if (cli_open_home(&svc.home, root) != 0) return 1;
+    if (check_key_file(svc.home.ca_key) != 0) return 1;
     svc.store = cli_open_store(&svc.home, STORE_READ_WRITE);
     if (!svc.store) return 1;
     char err[1024];

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "control.h"
 #include "eui64.h"
 #include "xmlesc.h"
 
@@ -26,6 +27,7 @@ struct status_walk {
     const uint8_t *party;
     int json, count;
     time_t now;
+    const char *home;
 };
 
 /* json_str - a JSON string (our values are printable ASCII already) */
@@ -57,6 +59,9 @@ static int show(const struct batch *b, void *arg)
     clock_format(b->received_at, recv);
     clock_format(b->retrieve_not_before, rnb);
     double pct = b->csrs ? 100.0 * b->done / b->csrs : 0;
+    int held = control_held(sw->home, b->party, b->batch_id) &&
+               (b->state == BATCH_QUEUED || b->state == BATCH_PROCESSING);
+    const char *state = held ? "held" : batch_state_name(b->state);
     if (sw->json) {
         printf("%s{\"turn\":%" PRIu64 ",\"party\":\"%s\",\"batch\":", sw->count ? ",\n " : "", b->turn, party);
         json_str(b->batch_id);
@@ -64,7 +69,7 @@ static int show(const struct batch *b, void *arg)
         json_str(b->file);
         printf(",\"csrs\":%u,\"state\":\"%s\",\"done\":%u,\"issued\":%u,\"rejected\":%u,"
                "\"received_at\":\"%s\",\"scheduled_night\":\"%s\",\"retrieve_not_before\":\"%s\",\"rate\":%.1f",
-               b->csrs, batch_state_name(b->state), b->done, b->issued, b->rejected, recv,
+               b->csrs, state, b->done, b->issued, b->rejected, recv,
                b->scheduled_night, rnb, rate_of(b, sw->now));
         if (b->error[0]) {
             printf(",\"error\":");
@@ -77,7 +82,7 @@ static int show(const struct batch *b, void *arg)
                "state:             %s\nprogress:          %u of %u (%.1f%%), %u issued, %u rejected\n"
                "rate:              %.0f CSRs/s\nreceived:          %s\nscheduled night:   %s\n"
                "retrieve from:     %s\n",
-               b->turn, party, b->batch_id, b->file, b->archive, b->csrs, batch_state_name(b->state),
+               b->turn, party, b->batch_id, b->file, b->archive, b->csrs, state,
                b->done, b->csrs, pct, b->issued, b->rejected, rate_of(b, sw->now), recv,
                b->scheduled_night, rnb);
         if (b->state == BATCH_DONE) {
@@ -92,7 +97,7 @@ static int show(const struct batch *b, void *arg)
         if (sw->count == 0)
             printf("%-6s %-23s %-24s %7s %-10s %s\n", "TURN", "PARTY", "BATCH", "CSRS", "STATE", "PROGRESS");
         printf("%-6" PRIu64 " %-23s %-24s %7u %-10s %u/%u (%.0f%%)", b->turn, party, b->batch_id, b->csrs,
-               batch_state_name(b->state), b->done, b->csrs, pct);
+               state, b->done, b->csrs, pct);
         if (b->state == BATCH_PROCESSING) printf(" %.0f CSRs/s", rate_of(b, sw->now));
         printf("\n");
     }
@@ -127,7 +132,20 @@ int cmd_status(int argc, char **argv)
     if (cli_open_home(&h, root) != 0) return 1;
     struct store *s = cli_open_store(&h, STORE_READ_ONLY);
     if (!s) return 1;
-    if (json) printf("{\"batches\":[");
+    char reason[512];
+    int suspended = control_suspended(h.root, reason, sizeof reason);
+    sw.home = h.root;
+    if (json) {
+        printf("{\"suspended\":%s,", suspended ? "true" : "false");
+        if (suspended) {
+            printf("\"suspension\":");
+            json_str(reason);
+            printf(",");
+        }
+        printf("\"batches\":[");
+    } else if (suspended) {
+        printf("ISSUANCE SUSPENDED %s\n", reason);
+    }
     int rc = store_batch_each(s, 0, show, &sw);
     if (json) printf("]}\n");
     else if (sw.count == 0 && !sw.batch_id) printf("the queue is empty\n");

@@ -20,6 +20,10 @@ static const struct command COMMANDS[] = {
     {"status", cmd_status, "the queue, or one batch [--json]"},
     {"fetch", cmd_fetch, "a party's response file for one batch"},
     {"lookup", cmd_lookup, "issued certificates by --serial or --device"},
+    {"suspend", cmd_control, "emergency suspension: take and receipt, issue nothing --reason TEXT"},
+    {"resume", cmd_control, "lift a suspension"},
+    {"hold", cmd_control, "keep one queued batch out of processing --party P --batch B"},
+    {"release", cmd_control, "let a held batch go on --party P --batch B"},
     {"audit", cmd_audit, "audit verify: check the hash-chained audit log"},
     {"plan", cmd_plan, "the nightly capacity model applied to the queue [--at TIME] [--svg FILE]"},
 };

@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control.h"
 #include "xmem.h"
 
 struct collect {
     struct store *st;
+    const char *home;
     const struct config *cfg;
     struct cap_batch *b;
     size_t n, cap;
@@ -31,7 +33,7 @@ static int collect_batch(const struct batch *bt, void *arg)
     x->received_at = bt->received_at;
     x->started_at = bt->state == BATCH_QUEUED ? 0 : bt->started_at;
     x->pending = bt->state == BATCH_QUEUED || bt->state == BATCH_PROCESSING;
-    x->held = bt->held;
+    x->held = c->home && control_held(c->home, bt->party, bt->batch_id);
     struct party p;
     int rc = store_party_get(c->st, bt->party, &p);
     if (rc < 0) c->failed = 1;
@@ -56,7 +58,7 @@ double planner_rate(struct store *st)
 int planner_load(const struct home *h, struct store *st, time_t now, const struct cap_batch *extra,
                  struct cap_plan *out)
 {
-    struct collect c = {.st = st, .cfg = &h->cfg};
+    struct collect c = {.st = st, .home = h->root, .cfg = &h->cfg};
     if (store_batch_each(st, 0, collect_batch, &c) != 0 || c.failed) {
         free(c.b);
         return -1;

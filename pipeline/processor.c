@@ -47,6 +47,7 @@
 #include "audit.h"
 #include "chanq.h"
 #include "clock.h"
+#include "control.h"
 #include "dedup.h"
 #include "eui64.h"
 #include "fsutil.h"
@@ -72,6 +73,7 @@ struct processor {
     struct validate_ctx *vctx[MAX_WORKERS];
     struct sign_session *sess[MAX_WORKERS];
     int signer_warned;
+    int suspension_logged;
 };
 
 /* one batch in flight */
@@ -522,6 +524,11 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
             break;
         }
         for (size_t i = 0; i < n; i++) chanq_push(j->free_q, group[i]);
+        if (control_suspended(p->home->root, NULL, 0) || control_held(p->home->root, j->b->party, j->b->batch_id)) {
+            log_warn("turn %" PRIu64 ": suspended or held by an operator: stopping at a chunk boundary", j->turn);
+            job_fail(j, 0, "stop requested");
+            break;
+        }
         if (stop && stop(stop_arg)) {
             job_fail(j, 0, "stop requested");
             break;
@@ -712,11 +719,14 @@ static int process_turn(struct processor *p, uint64_t turn, int (*stop)(void *),
         log_warn("queue: %s", store_error(p->store));
         return -1;
     }
-    if (rc == 0 || b.held || (b.state != BATCH_QUEUED && b.state != BATCH_PROCESSING)) return 0;
+    if (rc == 0 || control_held(p->home->root, b.party, b.batch_id) ||
+        (b.state != BATCH_QUEUED && b.state != BATCH_PROCESSING))
+        return 0;
     return process_batch(p, &b, stop, stop_arg);
 }
 
 struct pending_list {
+    const char *home;
     uint64_t *turns;
     size_t n, cap;
 };
@@ -724,7 +734,8 @@ struct pending_list {
 static int collect_pending(const struct batch *b, void *arg)
 {
     struct pending_list *l = arg;
-    if (b->held || (b->state != BATCH_QUEUED && b->state != BATCH_PROCESSING)) return 0;
+    if ((b->state != BATCH_QUEUED && b->state != BATCH_PROCESSING) || control_held(l->home, b->party, b->batch_id))
+        return 0;
     if (l->n == l->cap) {
         l->cap = l->cap ? l->cap * 2 : 32;
         l->turns = xrealloc(l->turns, l->cap * sizeof *l->turns);
@@ -735,7 +746,12 @@ static int collect_pending(const struct batch *b, void *arg)
 
 int processor_drain(struct processor *p, int (*stop)(void *), void *stop_arg)
 {
-    struct pending_list l = {0};
+    char reason[512];
+    if (control_suspended(p->home->root, reason, sizeof reason)) {
+        log_warn("issuance is SUSPENDED (%s): nothing is issued; 'smki-batch resume' lifts it", reason);
+        return 0;
+    }
+    struct pending_list l = {.home = p->home->root};
     if (store_batch_each(p->store, 0, collect_pending, &l) != 0) {
         log_warn("queue: %s", store_error(p->store));
         free(l.turns);
@@ -755,6 +771,14 @@ int processor_run_plan(struct processor *p, int (*stop)(void *), void *stop_arg)
     for (;;) {
         time_t now = clock_now();
         if (!window_in_window(&p->home->cfg, now) || (stop && stop(stop_arg))) return 0;
+        char reason[512];
+        if (control_suspended(p->home->root, reason, sizeof reason)) {
+            if (!p->suspension_logged)
+                log_warn("issuance is SUSPENDED (%s): files are taken and receipted, nothing is issued", reason);
+            p->suspension_logged = 1;
+            return 0;
+        }
+        p->suspension_logged = 0;
         struct cap_plan plan;
         if (planner_load(p->home, p->store, now, NULL, &plan) != 0) {
             log_warn("plan: %s", store_error(p->store));

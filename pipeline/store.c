@@ -311,11 +311,11 @@ static int batch_encode(const struct batch *b, char *v, size_t vlen)
     return snprintf(v, vlen,
                     "turn=%" PRIu64 "\nparty=%s\nbatch_id=%s\nfile=%s\narchive=%s\ncsrs=%u\n"
                     "received_at=%lld\nscheduled_night=%s\nretrieve_not_before=%lld\nstate=%d\n"
-                    "done=%u\nbody_len=%" PRIu64 "\nissued=%u\nrejected=%u\nstarted_at=%lld\ncompleted_at=%lld\nerror=%s\nsrc=%s\nheld=%d\nelapsed_ms=%" PRIu64 "\n",
+                    "done=%u\nbody_len=%" PRIu64 "\nissued=%u\nrejected=%u\nstarted_at=%lld\ncompleted_at=%lld\nerror=%s\nsrc=%s\nelapsed_ms=%" PRIu64 "\n",
                     b->turn, party, b->batch_id, b->file, b->archive, b->csrs,
                     (long long)b->received_at, b->scheduled_night, (long long)b->retrieve_not_before,
                     (int)b->state, b->done, b->body_len, b->issued, b->rejected, (long long)b->started_at,
-                    (long long)b->completed_at, b->error, b->src, b->held, b->elapsed_ms);
+                    (long long)b->completed_at, b->error, b->src, b->elapsed_ms);
 }
 
 static void batch_decode(const char *v, size_t n, struct batch *b)
@@ -341,7 +341,6 @@ static void batch_decode(const char *v, size_t n, struct batch *b)
     b->completed_at = (time_t)rec_num(v, n, "completed_at");
     rec_field(v, n, "error", b->error, sizeof b->error);
     rec_field(v, n, "src", b->src, sizeof b->src);
-    b->held = (int)rec_num(v, n, "held");
     b->elapsed_ms = (uint64_t)rec_num(v, n, "elapsed_ms");
 }
 

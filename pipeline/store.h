@@ -81,7 +81,6 @@ struct batch {
     uint32_t issued, rejected;
     time_t   started_at, completed_at;
     char     error[256];         /* BATCH_FAILED: why */
-    int      held;               /* kept out of processing by an operator */
     uint64_t elapsed_ms;         /* processing time measured (monotonic), for the plan's rate */
     char     src[96];            /* dev:ino:size:mtime of the taken file, to
                                     recognise it if a crash left it in incoming/ */

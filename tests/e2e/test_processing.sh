@@ -2,7 +2,7 @@
 # test_processing.sh - a 2,000-CSR batch with every fault kind of gencsr: every
 # Result as expected; the response validates; issued certificates verify
 # against the CA (openssl) and parse (GnuTLS certtool); serials are unique and
-# match; lookup by serial and by device; fetch exit codes 0, 2 and 3.
+# match; lookup by serial and by device; fetch exit codes 0, 2, 3, 4 and 5.
 . "$(dirname "$0")/lib.sh"
 
 H=$PWD/H
