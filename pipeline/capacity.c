@@ -70,14 +70,6 @@ static time_t earliest_window(const struct config *cfg, time_t received, time_t 
     return s > ns ? s : ns;   /* a past window is no longer possible */
 }
 
-static int by_order(const void *a, const void *b)
-{
-    const struct cap_slot *x = a, *y = b;
-    if (x->night_start != y->night_start) return x->night_start < y->night_start ? -1 : 1;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    return x->turn < y->turn ? -1 : x->turn > y->turn;
-}
-
 void cap_make_plan(const struct config *cfg, time_t now, double rate,
                    const struct cap_batch *b, size_t n, struct cap_plan *out)
 {
@@ -160,7 +152,6 @@ void cap_make_plan(const struct config *cfg, time_t now, double rate,
     } else {
         out->nnights = 1;
     }
-    qsort(out->slots, out->n, sizeof *out->slots, by_order);
     free(placed);
     free(excess);
     free(order);

@@ -66,7 +66,8 @@ struct cap_night {
 #define CAP_MAX_NIGHTS 64
 
 struct cap_plan {
-    struct cap_slot *slots;    /* pending, unheld batches in processing order */
+    struct cap_slot *slots;    /* pending, unheld batches in processing order
+                                  (night by night, in the order placed) */
     size_t n;
     struct cap_night nights[CAP_MAX_NIGHTS];
     size_t nnights;

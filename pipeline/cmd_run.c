@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -132,6 +134,14 @@ int cmd_run(int argc, char **argv)
     }
     if (optind < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
     if (drain && once) return cli_usage_error("run", "--drain or --once, not both");
+
+    /* block the stop signals before any thread exists (RocksDB starts its
+     * own), so that they reach the spool watch's signalfd and nothing else */
+    sigset_t stopset;
+    sigemptyset(&stopset);
+    sigaddset(&stopset, SIGTERM);
+    sigaddset(&stopset, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 
     static struct service svc;
     if (cli_open_home(&svc.home, root) != 0) return 1;

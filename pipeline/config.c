@@ -125,8 +125,46 @@ void cfg_defaults(struct config *cfg)
 
 struct load_state {
     struct config *cfg;
+    FILE *f;
+    int line;
+    int bad_section_line;       /* an unknown [section], even one with no keys */
+    char bad_section[64];
     char err[512];
 };
+
+/* section_known - a section of the table */
+static int section_known(const char *name)
+{
+    for (size_t i = 0; i < NSETTINGS; i++)
+        if (strcmp(SETTINGS[i].section, name) == 0) return 1;
+    return 0;
+}
+
+/* read_line - libinih's reader: fgets, watching [section] lines, because
+ * inih reports a section only when a key follows it */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct load_state *st = stream;
+    char *r = fgets(str, num, st->f);
+    if (!r) return NULL;
+    st->line++;
+    const char *p = str;
+    while (*p == ' ' || *p == '\t') p++;
+    if (*p == '[' && !st->bad_section_line) {
+        const char *end = strchr(p, ']');
+        size_t n = end ? (size_t)(end - p - 1) : 0;
+        char name[64];
+        if (end && n < sizeof name) {
+            memcpy(name, p + 1, n);
+            name[n] = '\0';
+            if (!section_known(name)) {
+                st->bad_section_line = st->line;
+                snprintf(st->bad_section, sizeof st->bad_section, "%s", name);
+            }
+        }
+    }
+    return r;
+}
 
 /* on_entry - libinih callback: find the key in the table */
 static int on_entry(void *user, const char *section, const char *name, const char *value)
@@ -157,8 +195,14 @@ int cfg_load(const char *path, struct config *cfg, char *err, size_t errlen)
                  path, strerror(errno));
         return -1;
     }
-    int line = ini_parse_file(f, on_entry, &st);
+    st.f = f;
+    int line = ini_parse_stream(read_line, &st, on_entry, &st);
     fclose(f);
+    if (st.bad_section_line && (line == 0 || st.bad_section_line < line)) {
+        snprintf(err, errlen, "%s:%d: unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile)",
+                 path, st.bad_section_line, st.bad_section);
+        return -1;
+    }
     if (line != 0) {
         if (!st.err[0])
             snprintf(st.err, sizeof st.err, "syntax error (expected [section] or key = value)");

@@ -335,7 +335,8 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     ZSTD_CCtx_reset(in->cz, ZSTD_reset_session_only);
     struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, 0);
     enum batch_code code = parse_finish(p, text, sizeof text);
-    const struct parse_header *h = parse_header(p);
+    struct parse_header hdr = *parse_header(p);   /* outlives the parser */
+    const struct parse_header *h = &hdr;
     uint64_t count = parse_csr_count(p);
     /* the reader may stop before the last bytes: archive the file whole */
     char rest[16384];

@@ -62,7 +62,7 @@ int spool_scan(const char *incoming, struct spool_list *out)
         n++;
     }
     closedir(d);
-    qsort(e, n, sizeof *e, by_age);
+    if (n) qsort(e, n, sizeof *e, by_age);
     out->names = xcalloc(n ? n : 1, sizeof *out->names);
     for (size_t i = 0; i < n; i++) out->names[i] = e[i].name;
     out->n = n;
