@@ -42,8 +42,9 @@ time_t cap_deadline(const struct config *cfg, time_t received)
 
 time_t cap_retrieve_not_before(const struct config *cfg, time_t received, time_t night_end)
 {
-    time_t t = daytime(cfg, received) ? window_local(received, 1, cfg->window_end_min)
-                                      : window_local(received, 1, 22 * 60);
+    time_t s, e;
+    cap_window_at(cfg, received, &s, &e);   /* before a window: the end of that window (08:00) */
+    time_t t = daytime(cfg, received) ? e : window_local(received, 1, 22 * 60);
     return t > night_end ? t : night_end;
 }
 

@@ -81,9 +81,9 @@ void cap_window_at(const struct config *cfg, time_t t, time_t *start, time_t *en
 /* cap_deadline - SEC L8 deadline of a batch received at t */
 time_t cap_deadline(const struct config *cfg, time_t received);
 
-/* cap_retrieve_not_before - BRIEF section 4: 08:00 the next day for a batch
- * received 08:00-20:00, else 22:00 on the day after; never before the end of
- * the window it is planned in */
+/* cap_retrieve_not_before - BRIEF section 4: received 08:00-20:00 (before a
+ * window), the end of that window (08:00 the next day); received 20:00-08:00,
+ * 22:00 on the day after; never before the end of the window it is planned in */
 time_t cap_retrieve_not_before(const struct config *cfg, time_t received, time_t night_end);
 
 /* cap_is_excess - batch i (of n, turn order) beyond its party's allowance */

@@ -77,9 +77,10 @@ static int set_value(const struct setting *s, const char *v, struct config *cfg,
         return 0;
     }
     case K_HHMM: {
-        int h, m, used = 0;
-        if (sscanf(v, "%2d:%2d%n", &h, &m, &used) != 2 || v[used] || strlen(v) != 5 ||
-            h < 0 || h > 23 || m < 0 || m > 59) {
+        int ok = strlen(v) == 5 && isdigit((unsigned char)v[0]) && isdigit((unsigned char)v[1]) && v[2] == ':' &&
+                 isdigit((unsigned char)v[3]) && isdigit((unsigned char)v[4]);
+        int h = ok ? (v[0] - '0') * 10 + (v[1] - '0') : -1, m = ok ? (v[3] - '0') * 10 + (v[4] - '0') : -1;
+        if (!ok || h > 23 || m > 59) {
             snprintf(err, errlen, "[%s] %s = '%s': must be a local time HH:MM (00:00 to 23:59)",
                      s->section, s->name, v);
             return -1;
@@ -174,9 +175,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     for (size_t i = 0; i < NSETTINGS; i++) {
         if (strcmp(SETTINGS[i].section, section) != 0) continue;
         known_section = 1;
-        if (strcmp(SETTINGS[i].name, name) == 0)
-            return set_value(&SETTINGS[i], value, st->cfg, st->err, sizeof st->err) == 0;
+        if (strcmp(SETTINGS[i].name, name) == 0) {
+            char err[512];
+            if (set_value(&SETTINGS[i], value, st->cfg, err, sizeof err) == 0) return 1;
+            if (!st->err[0]) snprintf(st->err, sizeof st->err, "%s", err);   /* inih reports the first line */
+            return 0;
+        }
     }
+    if (st->err[0]) return 0;
     if (!known_section)
         snprintf(st->err, sizeof st->err, "unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile)", section);
     else

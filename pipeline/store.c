@@ -524,7 +524,9 @@ static int dev_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, v
     uint8_t serial[16];
     (void)v; (void)vlen;
     if (klen < 32) return 0;
-    const char *hex = k + klen - 32;
+    char hex[33];   /* keys are not NUL-terminated */
+    memcpy(hex, k + klen - 32, 32);
+    hex[32] = '\0';
     for (int i = 0; i < 16; i++) {
         unsigned int byte;
         if (sscanf(hex + 2 * i, "%2X", &byte) != 1) return 0;

@@ -90,6 +90,7 @@ static int r_wait(struct uring_reader *r)
                 io_uring_submit(&r->ring);
                 continue;
             }
+            b->state = 2;   /* its completion is consumed: nothing left in flight */
             return r->err = res;
         }
         b->len += (size_t)res;

@@ -57,23 +57,3 @@ int window_in_window(const struct config *cfg, time_t t)
     return s < e ? (m >= s && m < e) : (m >= s || m < e);
 }
 
-void window_receipt_times(const struct config *cfg, time_t received, char night[11], time_t *not_before)
-{
-    struct tm tm;
-    int m = minute_of_day(received, &tm);
-    int s = cfg->window_start_min, e = cfg->window_end_min;
-    int overnight = s > e;
-    /* the night's opening date: today, unless we are in the small hours of
-     * a window that opened yesterday */
-    struct tm nd = tm;
-    if (overnight && m < e) {
-        time_t y = local_at(tm.tm_year, tm.tm_mon, tm.tm_mday - 1, 12 * 60);
-        localtime_r(&y, &nd);
-    }
-    strftime(night, 11, "%Y-%m-%d", &nd);
-    int daytime = overnight ? (m >= e && m < s) : !(m >= s && m < e);
-    if (daytime)   /* before the window: 08:00 (window end) the next day */
-        *not_before = local_at(tm.tm_year, tm.tm_mon, tm.tm_mday + (overnight ? 1 : 0), e);
-    else           /* after 20:00: 22:00 on the day after submission */
-        *not_before = local_at(tm.tm_year, tm.tm_mon, tm.tm_mday + 1, 22 * 60);
-}

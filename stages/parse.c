@@ -86,6 +86,8 @@ struct parser {
     parse_read_fn rd;
     void *io;
     int first_read_done;
+    unsigned char sniff[2];     /* the first two bytes, for the encoding check */
+    int sniffed;
     int keep_csrs;
     uint64_t max_csrs, count;
     struct parse_header hdr;
@@ -133,11 +135,13 @@ static int io_read(void *ctx, char *buf, int len)
 {
     struct parser *p = ctx;
     int n = p->rd(p->io, buf, len);
-    if (!p->first_read_done && n > 0) {
+    /* sniff the first two bytes, however the reads are cut */
+    for (int i = 0; i < n && p->sniffed < 2; i++) p->sniff[p->sniffed++] = (unsigned char)buf[i];
+    if (!p->first_read_done && p->sniffed == 2) {
         p->first_read_done = 1;
-        const unsigned char *u = (const unsigned char *)buf;
-        if (n >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF) ||
-                       u[0] == 0 || (u[0] == '<' && u[1] == 0))) {
+        const unsigned char *u = p->sniff;
+        if ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF) || u[0] == 0 ||
+            (u[0] == '<' && u[1] == 0)) {
             snprintf(p->xml_err, sizeof p->xml_err,
                      "line 1: the file is UTF-16 or UCS-4; requests must be UTF-8");
             return -1;

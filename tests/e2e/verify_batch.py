@@ -23,6 +23,7 @@ Checks, printing every problem (exit 1 if any, 0 otherwise):
 """
 import argparse
 import base64
+import concurrent.futures
 import os
 import random
 import re
@@ -142,9 +143,13 @@ def main():
 
     # the repository: one certificate per device+usage, the response's
     sample = random.sample(results, min(a.lookups, len(results)))
-    for rid, dev, use, ser, der in sample:
-        p = subprocess.run([a.bin, "lookup", "--home", a.home, "--device", dev, "--usage", use],
-                           capture_output=True, text=True)
+
+    def lookup(r):
+        return subprocess.run([a.bin, "lookup", "--home", a.home, "--device", r[1], "--usage", r[2]],
+                              capture_output=True, text=True)
+    with concurrent.futures.ThreadPoolExecutor(4) as ex:
+        answers = list(ex.map(lookup, sample))
+    for (rid, dev, use, ser, der), p in zip(sample, answers):
         if p.returncode != 0:
             bad(f"lookup --device {dev} --usage {use} exited {p.returncode}: {p.stderr.strip()}")
             continue

@@ -120,6 +120,32 @@ static void expect_times_follow_order(const struct cap_plan *p, const char *what
     }
 }
 
+/* make_plan / free_plan - cap_make_plan and cap_plan_free, remembering the
+ * slots so that a test that fails between them (cmocka longjmps out) does not
+ * leak them: the teardown frees what is left */
+static struct cap_slot *live_slots;
+
+static void make_plan(const struct config *cfg, time_t now, double rate, const struct cap_batch *b, size_t n,
+                      struct cap_plan *out)
+{
+    cap_make_plan(cfg, now, rate, b, n, out);
+    live_slots = out->slots;
+}
+
+static void free_plan(struct cap_plan *p)
+{
+    cap_plan_free(p);
+    live_slots = NULL;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(live_slots);
+    live_slots = NULL;
+    return 0;
+}
+
 static int group_setup(void **state)
 {
     (void)state;
@@ -374,7 +400,7 @@ static void test_plan_eight_parties(void **state)
     struct cap_batch b[8];
     for (int i = 0; i < 8; i++) b[i] = mk((uint64_t)i + 1, i + 1, 50000, rx + i, cfg.party_allowance);
     struct cap_plan p;
-    cap_make_plan(&cfg, T("2026-11-22T19:30:00Z"), 100.0, b, 8, &p);
+    make_plan(&cfg, T("2026-11-22T19:30:00Z"), 100.0, b, 8, &p);
 
     uint64_t want[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     expect_order(&p, want, 8, "eight parties");
@@ -414,7 +440,7 @@ static void test_plan_eight_parties(void **state)
     for (size_t i = 1; i < 7; i++) assert_int_equal(p.slots[i].start, p.slots[i - 1].finish);
     /* 50,000 CSRs at 100 CSRs/s: 500 s each */
     assert_int_equal(p.slots[0].finish - p.slots[0].start, 500);
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* the plan made inside the window starts now, not at the window's opening */
@@ -426,7 +452,7 @@ static void test_plan_inside_window_starts_now(void **state)
                              mk(2, 2, 1000, T("2026-11-22T21:00:00Z"), 50000)};
     struct cap_plan p;
     time_t now = T("2026-11-22T22:15:00Z");
-    cap_make_plan(&cfg, now, 100.0, b, 2, &p);
+    make_plan(&cfg, now, 100.0, b, 2, &p);
     uint64_t want[2] = {1, 2};
     expect_order(&p, want, 2, "inside the window");
     assert_int_equal(p.slots[0].start, now);
@@ -434,7 +460,7 @@ static void test_plan_inside_window_starts_now(void **state)
     assert_string_equal(p.slots[1].night, "2026-11-22");
     assert_int_equal(p.slots[1].start, now + 10);
     expect_times_follow_order(&p, "inside the window");
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* three 40k batches of one party (the third beyond its 50,000 allowance) and
@@ -448,7 +474,7 @@ static void test_plan_excess_waits(void **state)
     struct cap_batch b[4] = {mk(1, 1, 40000, t0, 50000), mk(2, 1, 40000, t0 + HOUR, 50000),
                              mk(3, 1, 40000, t0 + 2 * HOUR, 50000), mk(4, 2, 40000, t0 + 3 * HOUR, 50000)};
     struct cap_plan p;
-    cap_make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
+    make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
     uint64_t want[4] = {1, 2, 4, 3};
     expect_order(&p, want, 4, "excess waits");
     const struct cap_slot *third = cap_slot_of(&p, 3), *other = cap_slot_of(&p, 4);
@@ -464,34 +490,34 @@ static void test_plan_excess_waits(void **state)
     expect_times_follow_order(&p, "excess waits");
     /* all four fit tonight's 375,000 */
     for (size_t i = 0; i < p.n; i++) assert_string_equal(p.slots[i].night, "2026-11-22");
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* capacity for only one of them tonight: the other party's gets it */
     cfg.nightly = 120000;
-    cap_make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
+    make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
     expect_order(&p, want, 4, "excess waits, 120,000 a night");
     assert_string_equal(cap_slot_of(&p, 4)->night, "2026-11-22");
     assert_string_equal(cap_slot_of(&p, 3)->night, "2026-11-23");
     assert_int_equal(p.nights[0].planned, 120000);
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* with the uplift (allowance 130,000): turn order, nobody excess */
     cfg.nightly = 375000;
     for (int i = 0; i < 4; i++) b[i].allowance = 130000;
-    cap_make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
+    make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
     uint64_t turns[4] = {1, 2, 3, 4};
     expect_order(&p, turns, 4, "with the uplift");
     for (size_t i = 0; i < p.n; i++) assert_false(p.slots[i].excess);
     expect_times_follow_order(&p, "with the uplift");
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* with the uplift and room for only three: the third goes, the other party's rolls */
     cfg.nightly = 120000;
-    cap_make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
+    make_plan(&cfg, T("2026-11-22T15:00:00Z"), 100.0, b, 4, &p);
     expect_order(&p, turns, 4, "with the uplift, 120,000 a night");
     assert_string_equal(cap_slot_of(&p, 3)->night, "2026-11-22");
     assert_string_equal(cap_slot_of(&p, 4)->night, "2026-11-23");
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* the same rule with small batches at the default assumed rate (5,000 CSRs/s):
@@ -509,19 +535,19 @@ static void test_plan_excess_waits_small_batches(void **state)
     assert_true(cap_is_excess(b, 3, 1));
     assert_false(cap_is_excess(b, 3, 2));
     struct cap_plan p;
-    cap_make_plan(&cfg, T("2026-11-22T15:00:00Z"), (double)cfg.assumed_rate, b, 3, &p);
+    make_plan(&cfg, T("2026-11-22T15:00:00Z"), (double)cfg.assumed_rate, b, 3, &p);
     uint64_t want[3] = {1, 3, 2};
     expect_order(&p, want, 3, "small excess batch at 5,000 CSRs/s");
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* three parties' 2-CSR batches: turn order, each after the previous */
     struct cap_batch s[3] = {mk(1, 1, 2, t0, 50000), mk(2, 2, 2, t0 + 1, 50000), mk(3, 3, 2, t0 + 2, 50000)};
-    cap_make_plan(&cfg, T("2026-11-22T15:00:00Z"), (double)cfg.assumed_rate, s, 3, &p);
+    make_plan(&cfg, T("2026-11-22T15:00:00Z"), (double)cfg.assumed_rate, s, 3, &p);
     uint64_t turns[3] = {1, 2, 3};
     expect_order(&p, turns, 3, "small batches");
     for (size_t i = 1; i < p.n; i++)
         assert_true(p.slots[i].start >= p.slots[i - 1].finish);
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* after_cutoff: a batch received at 20:30 runs tonight (tonight) or on the
@@ -535,15 +561,15 @@ static void test_plan_after_cutoff(void **state)
     struct cap_plan p;
 
     assert_int_equal(cfg.after_cutoff, AFTER_CUTOFF_TONIGHT);
-    cap_make_plan(&cfg, now, 100.0, b, 2, &p);
+    make_plan(&cfg, now, 100.0, b, 2, &p);
     assert_int_equal(p.n, 2);
     assert_string_equal(cap_slot_of(&p, 1)->night, "2026-11-22");
     assert_string_equal(cap_slot_of(&p, 2)->night, "2026-11-22");
     assert_int_equal(cap_slot_of(&p, 2)->night_start, T("2026-11-22T20:00:00Z"));
-    cap_plan_free(&p);
+    free_plan(&p);
 
     cfg.after_cutoff = AFTER_CUTOFF_DEFER;
-    cap_make_plan(&cfg, now, 100.0, b, 2, &p);
+    make_plan(&cfg, now, 100.0, b, 2, &p);
     assert_int_equal(p.n, 2);
     assert_string_equal(cap_slot_of(&p, 1)->night, "2026-11-22");
     const struct cap_slot *sl = cap_slot_of(&p, 2);
@@ -553,13 +579,13 @@ static void test_plan_after_cutoff(void **state)
     assert_int_equal(sl->earliest, T("2026-11-23T20:00:00Z"));
     /* deadline 24 h after receipt: 20:30 on the 23rd, before that night can run it */
     assert_int_equal(sl->deadline, T("2026-11-23T20:30:00Z"));
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* defer, planned from the daytime before: the 20:30 batch still waits a night */
-    cap_make_plan(&cfg, T("2026-11-22T12:00:00Z"), 100.0, b, 2, &p);
+    make_plan(&cfg, T("2026-11-22T12:00:00Z"), 100.0, b, 2, &p);
     assert_string_equal(cap_slot_of(&p, 2)->night, "2026-11-23");
     assert_string_equal(cap_slot_of(&p, 1)->night, "2026-11-22");
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* a held batch is not planned; later turns go on */
@@ -571,19 +597,19 @@ static void test_plan_held(void **state)
     struct cap_batch b[3] = {mk(1, 1, 1000, t0, 50000), mk(2, 2, 1000, t0 + 1, 50000), mk(3, 3, 1000, t0 + 2, 50000)};
     b[1].held = 1;
     struct cap_plan p;
-    cap_make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, b, 3, &p);
+    make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, b, 3, &p);
     uint64_t want[2] = {1, 3};
     expect_order(&p, want, 2, "one held");
     assert_null(cap_slot_of(&p, 2));
     assert_int_equal(p.nights[0].planned, 2000);
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* not pending (done or failed): not planned either */
     b[1].held = 0;
     b[1].pending = 0;
-    cap_make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, b, 3, &p);
+    make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, b, 3, &p);
     expect_order(&p, want, 2, "one not pending");
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* a batch larger than a whole night runs alone, rather than never */
@@ -596,15 +622,15 @@ static void test_plan_batch_larger_than_night(void **state)
     struct cap_plan p;
 
     struct cap_batch one = mk(1, 1, 2000, t0, 50000);
-    cap_make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, &one, 1, &p);
+    make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, &one, 1, &p);
     assert_int_equal(p.n, 1);
     assert_string_equal(p.slots[0].night, "2026-11-22");
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* behind a small one: it rolls to the next night and runs there alone;
      * the small one after it waits for the night after (no overtaking) */
     struct cap_batch b[3] = {mk(1, 1, 10, t0, 50000), mk(2, 2, 2000, t0 + 1, 50000), mk(3, 3, 10, t0 + 2, 50000)};
-    cap_make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, b, 3, &p);
+    make_plan(&cfg, T("2026-11-22T13:00:00Z"), 100.0, b, 3, &p);
     uint64_t want[3] = {1, 2, 3};
     expect_order(&p, want, 3, "larger than a night");
     assert_string_equal(cap_slot_of(&p, 1)->night, "2026-11-22");
@@ -612,7 +638,7 @@ static void test_plan_batch_larger_than_night(void **state)
     assert_string_equal(cap_slot_of(&p, 3)->night, "2026-11-24");
     assert_int_equal(p.nights[1].planned, 2000);
     assert_int_equal(p.nnights, 3);
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* CSRs already processed tonight (a done batch started inside tonight's
@@ -636,33 +662,33 @@ static void test_plan_capacity_used_tonight(void **state)
     b[1].done = b[1].csrs;
     b[1].started_at = T("2026-11-22T20:00:05Z");
     struct cap_plan p;
-    cap_make_plan(&cfg, now, 100.0, b, 4, &p);
+    make_plan(&cfg, now, 100.0, b, 4, &p);
     assert_int_equal(p.nights[0].used, 80000);
     uint64_t want[2] = {3, 4};
     expect_order(&p, want, 2, "capacity used tonight");
     assert_string_equal(cap_slot_of(&p, 3)->night, "2026-11-23");
     assert_string_equal(cap_slot_of(&p, 4)->night, "2026-11-23");
     assert_int_equal(p.nights[0].planned, 0);
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* turn 3 ran tonight too (110,000 used, more than the night): turn 4 waits */
     b[2].pending = 0;
     b[2].done = b[2].csrs;
     b[2].started_at = T("2026-11-22T21:00:00Z");
-    cap_make_plan(&cfg, now, 100.0, b, 4, &p);
+    make_plan(&cfg, now, 100.0, b, 4, &p);
     assert_int_equal(p.nights[0].used, 110000);
     assert_int_equal(p.n, 1);
     assert_string_equal(p.slots[0].night, "2026-11-23");
-    cap_plan_free(&p);
+    free_plan(&p);
 
     /* turn 3 ran last night instead: 80,000 used tonight, and turn 4's 20,000 fit */
     b[2].started_at = T("2026-11-21T21:00:00Z");
-    cap_make_plan(&cfg, now, 100.0, b, 4, &p);
+    make_plan(&cfg, now, 100.0, b, 4, &p);
     assert_int_equal(p.nights[0].used, 80000);
     assert_int_equal(p.n, 1);
     assert_string_equal(p.slots[0].night, "2026-11-22");
     assert_int_equal(p.slots[0].start, now);
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* a batch being processed (started, still pending) goes first, whatever its
@@ -677,13 +703,13 @@ static void test_plan_running_first(void **state)
     b[1].started_at = T("2026-11-22T20:30:00Z");
     b[1].done = 400;
     struct cap_plan p;
-    cap_make_plan(&cfg, now, 100.0, b, 2, &p);
+    make_plan(&cfg, now, 100.0, b, 2, &p);
     uint64_t want[2] = {2, 1};
     expect_order(&p, want, 2, "running first");
     assert_int_equal(p.nights[0].used, 1000);
     assert_int_equal(p.slots[0].start, now);
     assert_int_equal(p.slots[0].finish, now + 6);   /* 600 CSRs left at 100/s */
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 /* an empty queue: no slots, the first night described */
@@ -692,7 +718,7 @@ static void test_plan_empty(void **state)
     (void)state;
     struct config cfg = defaults();
     struct cap_plan p;
-    cap_make_plan(&cfg, T("2026-03-28T12:00:00Z"), 0, NULL, 0, &p);
+    make_plan(&cfg, T("2026-03-28T12:00:00Z"), 0, NULL, 0, &p);
     assert_int_equal(p.n, 0);
     assert_int_equal(p.nights[0].start, T("2026-03-28T20:00:00Z"));
     assert_int_equal(p.nights[0].end, T("2026-03-29T07:00:00Z"));
@@ -702,27 +728,27 @@ static void test_plan_empty(void **state)
     /* the pace the capacity needs over the 11-hour night */
     assert_true(p.needed_rate > 375000.0 / (11 * HOUR) - 0.01 && p.needed_rate < 375000.0 / (11 * HOUR) + 0.01);
     assert_true(p.rate > 0);
-    cap_plan_free(&p);
+    free_plan(&p);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window_winter_summer),
-        cmocka_unit_test(test_window_clock_changes),
-        cmocka_unit_test(test_deadline),
-        cmocka_unit_test(test_retrieve_not_before),
-        cmocka_unit_test(test_excess),
-        cmocka_unit_test(test_plan_eight_parties),
-        cmocka_unit_test(test_plan_inside_window_starts_now),
-        cmocka_unit_test(test_plan_excess_waits),
-        cmocka_unit_test(test_plan_excess_waits_small_batches),
-        cmocka_unit_test(test_plan_after_cutoff),
-        cmocka_unit_test(test_plan_held),
-        cmocka_unit_test(test_plan_batch_larger_than_night),
-        cmocka_unit_test(test_plan_capacity_used_tonight),
-        cmocka_unit_test(test_plan_running_first),
-        cmocka_unit_test(test_plan_empty),
+        cmocka_unit_test_teardown(test_window_winter_summer, teardown),
+        cmocka_unit_test_teardown(test_window_clock_changes, teardown),
+        cmocka_unit_test_teardown(test_deadline, teardown),
+        cmocka_unit_test_teardown(test_retrieve_not_before, teardown),
+        cmocka_unit_test_teardown(test_excess, teardown),
+        cmocka_unit_test_teardown(test_plan_eight_parties, teardown),
+        cmocka_unit_test_teardown(test_plan_inside_window_starts_now, teardown),
+        cmocka_unit_test_teardown(test_plan_excess_waits, teardown),
+        cmocka_unit_test_teardown(test_plan_excess_waits_small_batches, teardown),
+        cmocka_unit_test_teardown(test_plan_after_cutoff, teardown),
+        cmocka_unit_test_teardown(test_plan_held, teardown),
+        cmocka_unit_test_teardown(test_plan_batch_larger_than_night, teardown),
+        cmocka_unit_test_teardown(test_plan_capacity_used_tonight, teardown),
+        cmocka_unit_test_teardown(test_plan_running_first, teardown),
+        cmocka_unit_test_teardown(test_plan_empty, teardown),
     };
     return cmocka_run_group_tests_name("capacity", tests, group_setup, NULL);
 }

@@ -13,6 +13,10 @@
 
 #include <cmocka.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
 #include "testutil.h"
 
 #include "uring_io.h"
@@ -158,31 +162,60 @@ static void test_reader_close_early(void **state)
     free(data);
 }
 
-/* test_reader_error - a descriptor that cannot be read: negative, sticky, no crash */
+/* in_child - run fn(arg) in a child process with a time limit, so that a
+ * hang is a failure and not a stuck test run; the child's exit status, or
+ * -1 when it had to be killed */
+static int in_child(int (*fn)(void *), void *arg, int timeout_ms)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) fail_msg("fork: %s", strerror(errno));
+    if (pid == 0) _exit(fn(arg));
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        int st;
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid) return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        struct timespec ts = {0, 10 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+/* reader_error_child - exit 0 when all is right, else the step that went wrong */
+static int reader_error_child(void *arg)
+{
+    const char *path = arg;
+    int fd = open(path, O_WRONLY);
+    if (fd < 0) return 10;
+    int err = 0;
+    struct uring_reader *r = ur_open(fd, 4096, 2, &err);
+    if (!r) return err < 0 ? (uring_unavailable(err) ? 77 : 0) : 11;   /* refused at open: reported */
+    char buf[64];
+    if (ur_read(r, buf, sizeof buf) != -1) return 12;
+    int e = ur_error(r);
+    if (e != -EBADF) return 13;
+    if (ur_read(r, buf, sizeof buf) != -1 || ur_error(r) != e) return 14;   /* remembered */
+    ur_close(r);   /* must return */
+    close(fd);
+    return 0;
+}
+
+/* test_reader_error - a descriptor that cannot be read: -1 and ur_error
+ * -EBADF, sticky, and ur_close returns.
+ * BUG (uring_io.c ur_read/r_wait + ur_close): the buffer whose read failed
+ * stays "in flight" (state 1) although its completion was consumed, so
+ * ur_close waits forever in io_uring_wait_cqe for a completion that never
+ * comes (any depth).  Run in a child with a 5 s limit. */
 static void test_reader_error(void **state)
 {
     struct fx *f = *state;
     tu_write_str(f->path, "some bytes that cannot be read through this descriptor");
-    int fd = open(f->path, O_WRONLY);
-    assert_true(fd >= 0);
-    int err = 0;
-    struct uring_reader *r = ur_open(fd, 4096, 2, &err);
-    if (!r) {
-        close(fd);
-        if (uring_unavailable(err)) skip();
-        /* refusing at open is also a reported error */
-        assert_true(err < 0);
-        return;
-    }
-    char buf[64];
-    assert_int_equal(ur_read(r, buf, sizeof buf), -1);
-    int e = ur_error(r);
-    assert_true(e < 0);
-    assert_int_equal(e, -EBADF);
-    assert_int_equal(ur_read(r, buf, sizeof buf), -1);   /* remembered */
-    assert_int_equal(ur_error(r), e);
-    ur_close(r);
-    close(fd);
+    int rc = in_child(reader_error_child, f->path, 5000);
+    if (rc == 77) skip();
+    if (rc == -1) fail_msg("BUG: ur_close hangs after a read error (killed after 5 s)");
+    if (rc != 0) fail_msg("reader error path: child exit %d", rc);
 }
 
 static const size_t WRITE_PIECES[] = {1, 5, 999, 4096, 10007};
