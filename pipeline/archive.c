@@ -95,3 +95,21 @@ void archive_close(struct archive_reader *a)
     free(a->in);
     free(a);
 }
+
+int archive_verify(const char *path, char *err, size_t errlen)
+{
+    struct archive_reader *a = archive_open(path, err, errlen);
+    if (!a) return errno == ENOENT ? 1 : -1;
+    char *buf = xmalloc(1 << 20);
+    int n, rc = 0;
+    while ((n = archive_read(a, buf, 1 << 20)) > 0)
+        ;
+    if (n < 0) {
+        int io = strncmp(a->err, "read error", 10) == 0;
+        snprintf(err, errlen, "%s: %s", path, a->err);
+        rc = io ? -1 : 1;
+    }
+    free(buf);
+    archive_close(a);
+    return rc;
+}

@@ -17,4 +17,11 @@ int archive_read(void *reader, char *buf, int len);
 const char *archive_error(const struct archive_reader *a);
 void archive_close(struct archive_reader *a);
 
+/* archive_verify - read the whole archive through zstd (whose frame carries a
+ * checksum of the content): 0 intact, 1 truncated or corrupt (err says how),
+ * -1 when it cannot be read now (an I/O error: try again later).  Run before
+ * a batch is processed, so that a damaged archive fails the batch before any
+ * certificate of it is issued. */
+int archive_verify(const char *path, char *err, size_t errlen);
+
 #endif

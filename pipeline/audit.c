@@ -76,6 +76,32 @@ static int last_entry(int fd, unsigned long long *seq, char hash[HASH_HEX + 1])
     }
 }
 
+/* cut_torn_tail - a crash in the middle of an append leaves a last line
+ * without its newline: that write never completed, so it is not part of the
+ * log; cut it off (the caller records that it did).  Bytes cut, or -errno. */
+static long cut_torn_tail(int fd)
+{
+    struct stat st;
+    char c;
+    if (fstat(fd, &st) != 0) return -errno;
+    if (st.st_size == 0 || pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n') return 0;
+    off_t pos = st.st_size - 1;
+    char buf[4096];
+    while (pos > 0) {
+        size_t n = pos > (off_t)sizeof buf ? sizeof buf : (size_t)pos;
+        if (pread(fd, buf, n, pos - (off_t)n) != (ssize_t)n) return -EIO;
+        for (size_t i = n; i > 0; i--)
+            if (buf[i - 1] == '\n') {
+                off_t keep = pos - (off_t)n + (off_t)i;
+                if (ftruncate(fd, keep) != 0) return -errno;
+                return (long)(st.st_size - keep);
+            }
+        pos -= (off_t)n;
+    }
+    if (ftruncate(fd, 0) != 0) return -errno;
+    return (long)st.st_size;
+}
+
 /* clean - details as single-line printable ASCII */
 static void clean(char *s)
 {
@@ -96,7 +122,21 @@ int audit_append_text(const char *home, const char *event, const char *details, 
     }
     unsigned long long seq;
     char prev[HASH_HEX + 1], when[RFC3339_LEN + 1], hash[HASH_HEX + 1];
-    int rc = last_entry(fd, &seq, prev);
+    long torn = cut_torn_tail(fd);
+    int rc = torn < 0 ? (int)torn : last_entry(fd, &seq, prev);
+    if (rc == 0 && torn > 0) {
+        /* say so in the chain itself */
+        char note[160];
+        clock_format(clock_now(), when);
+        int n = snprintf(note, sizeof note, "%llu %s audit-recovered removed_torn_bytes=%ld prev=%s", seq + 1, when,
+                         torn, prev);
+        line_hash(note, (size_t)n, hash);
+        char line[300];
+        int m = snprintf(line, sizeof line, "%s hash=%s\n", note, hash);
+        rc = fs_write_all(fd, line, (size_t)m);
+        seq++;
+        memcpy(prev, hash, sizeof prev);
+    }
     if (rc == 0) {
         clock_format(clock_now(), when);
         char *d = xstrdup(details);
@@ -150,11 +190,18 @@ long audit_verify(const char *home, const char *expect_head, FILE *out, long *en
     while ((len = getline(&line, &cap, f)) != -1) {
         lineno++;
         if (len > 0 && line[len - 1] == '\n') line[--len] = '\0';
+        else {
+            fprintf(out, "line %ld (after entry %llu): torn: a write cut short by a crash (the next append "
+                         "removes it and records that) or a damaged end\n", lineno, prev_seq);
+            problems++;
+            break;
+        }
         unsigned long long seq;
         char *p = strstr(line, " prev="), *h = strstr(line, " hash=");
         if (sscanf(line, "%llu ", &seq) != 1 || !p || !h || h < p || strlen(h + 6) != HASH_HEX ||
             (size_t)(h - p) != 6 + HASH_HEX) {
-            fprintf(out, "line %ld: not an audit entry (damaged or inserted by hand)\n", lineno);
+            fprintf(out, "line %ld (after entry %llu): not an audit entry (damaged or inserted by hand)\n", lineno,
+                    prev_seq);
             problems++;
             continue;
         }

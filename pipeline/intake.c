@@ -59,6 +59,7 @@ struct intake *intake_new(struct home *h, struct store *st, char *err, size_t er
     in->schema = schema;
     in->cz = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(in->cz, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(in->cz, ZSTD_c_checksumFlag, 1);   /* archive_verify checks it */
     /* compress on a second thread while this one parses (ignored when
      * libzstd has no thread support) */
     ZSTD_CCtx_setParameter(in->cz, ZSTD_c_nbWorkers, 1);

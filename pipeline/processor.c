@@ -143,7 +143,12 @@ static void *parse_thread(void *arg)
     snprintf(path, sizeof path, "%s/%s", j->p->home->archive, j->b->archive);
     struct archive_reader *ar = archive_open(path, err, sizeof err);
     if (!ar) {
-        job_fail(j, 1, "%s", err);
+        job_fail(j, 0, "%s", err);
+        /* the stages downstream still wait for an end */
+        j->nchunks = 0;
+        chanq_close(j->to_validate);
+        reorder_end(j->to_dedup, 0);
+        stage_cpu_add(j, ST_PARSE);
         return NULL;
     }
     struct parser *ps = parse_open(archive_read, ar, NULL, (uint64_t)j->p->home->cfg.max_csrs, 1);
@@ -156,7 +161,7 @@ static void *parse_thread(void *arg)
             chanq_push(j->free_q, c);
             if (n < 0) {
                 enum batch_code bc = parse_finish(ps, err, sizeof err);
-                job_fail(j, 1, "archived request %s: %s %s", path,
+                job_fail(j, 0, "archived request %s: %s %s", path,
                          archive_error(ar)[0] ? archive_error(ar) : batch_code_name(bc), err);
             }
             break;
@@ -168,9 +173,9 @@ static void *parse_thread(void *arg)
     if (!atomic_load(&j->aborted)) {
         enum batch_code bc = parse_finish(ps, err, sizeof err);
         if (archive_error(ar)[0])
-            job_fail(j, 1, "archived request %s: %s", path, archive_error(ar));
+            job_fail(j, 0, "archived request %s: %s", path, archive_error(ar));
         else if (bc != BC_OK)
-            job_fail(j, 1, "archived request %s: %s %s", path, batch_code_name(bc), err);
+            job_fail(j, 0, "archived request %s: %s %s", path, batch_code_name(bc), err);
         else if (j->parsed != j->b->csrs)
             job_fail(j, 1, "archived request %s holds %" PRIu64 " CSRs, the queue says %u",
                      path, j->parsed, j->b->csrs);
@@ -551,6 +556,27 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
 {
     if (ensure_signer(p) != 0) return -1;
     struct job j = {.p = p, .b = b, .turn = b->turn, .now = clock_now()};
+    /* a damaged archive fails the batch before anything of it is issued */
+    char apath[PATH_MAX + 200], aerr[512];
+    snprintf(apath, sizeof apath, "%s/%s", p->home->archive, b->archive);
+    int av = archive_verify(apath, aerr, sizeof aerr);
+    if (av < 0) {
+        log_warn("turn %" PRIu64 ": cannot read its archived request: %s; will retry", b->turn, aerr);
+        return -1;
+    }
+    if (av > 0) {
+        log_warn("turn %" PRIu64 " (batch %s): FAILED: the archived request is damaged: %s%s", b->turn, b->batch_id,
+                 aerr, b->done ? "; certificates already issued for it stay recorded" : "; nothing was issued");
+        b->state = BATCH_FAILED;
+        snprintf(b->error, sizeof b->error, "the archived request is damaged: %s", aerr);
+        char partial[PATH_MAX + 320];
+        partial_path(p, b, partial, sizeof partial);
+        unlink(partial);
+        store_batch_put(p->store, b);
+        audit_append(p->home->root, "batch-failed", "turn=%" PRIu64 " batch=%s reason=%s", b->turn, b->batch_id,
+                     b->error);
+        return 0;
+    }
     /* commits are whole chunks, but for the last one of the batch */
     j.resume_chunks = (b->done + CHUNK_REQUESTS - 1) / CHUNK_REQUESTS;
     RAND_bytes((unsigned char *)&j.sample, sizeof j.sample);
@@ -670,6 +696,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         snprintf(b->error, sizeof b->error, "%s", j.fail);
         for (char *q = b->error; *q; q++) if (*q == '\n') *q = ' ';
         store_batch_put(p->store, b);
+        unlink(body);
         return 0;
     }
     if (j.fail[0]) {
