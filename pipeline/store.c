@@ -55,7 +55,10 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     rocksdb_options_set_create_if_missing(s->opts, mode == STORE_CREATE);
     rocksdb_options_set_error_if_exists(s->opts, mode == STORE_CREATE);
     rocksdb_options_set_max_open_files(s->opts, 256);
-    rocksdb_options_set_info_log_level(s->opts, 3 /* error */);
+    /* RocksDB's own LOG file: fatal only. Its writer asserts (abort) on the
+     * write after a failed one, so on a full disk an error line logged
+     * there would kill the service; we log the errors ourselves */
+    rocksdb_options_set_info_log_level(s->opts, 4 /* fatal */);
     rocksdb_options_set_keep_log_file_num(s->opts, 2);
     /* the hot path does two point lookups per certificate (serial and key
      * uniqueness), almost always misses: bloom filters in the memtable and
@@ -85,7 +88,9 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
         const char *hint = "";
         if (rerr && strstr(rerr, "lock"))
             hint = " (another smki-batch process, probably 'run', holds the store; stop it or retry)";
-        else if (mode != STORE_CREATE)
+        else if (rerr && strstr(rerr, "No space"))
+            hint = " (the disk is full: free space, then start again)";
+        else if (mode != STORE_CREATE && rerr && (strstr(rerr, "does not exist") || strstr(rerr, "No such file")))
             hint = " (is --home right? run 'smki-batch init --home DIR' to create a home)";
         snprintf(err, errlen, "%s: cannot open the store: %s%s", dir, rerr ? rerr : "?", hint);
         free(rerr);

@@ -61,7 +61,28 @@ archive_count() { local c=0 f; for f in "$H"/spool/archive/*.xml.zst; do [ -e "$
 archive_grew() { [ "$(archive_count)" -gt "$ARCH0" ]; }
 receipt_there() { [ -e "$H/spool/receipts/k1.receipt.xml" ]; }
 response_there() { [ -e "$RESP" ]; }
-partial_past() { local s; s=$(stat -c %s "$PARTIAL" 2>/dev/null) && [ "$s" -ge "$TARGET" ]; }
+# wait_size FILE BYTES: until FILE holds BYTES or more (polled every 0.5 ms),
+# or the run ($PID) exits
+wait_size() {
+    python3 - "$PID" "$1" "$2" <<'EOF'
+import os, sys, time
+pid, path, want = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+end = time.time() + 60
+while time.time() < end:
+    try:
+        if os.stat(path).st_size >= want:
+            sys.exit(0)
+    except FileNotFoundError:
+        pass
+    try:
+        if open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] in "ZX":
+            sys.exit(1)     # exited, not yet reaped
+    except (FileNotFoundError, ProcessLookupError):
+        sys.exit(1)
+    time.sleep(0.0005)
+sys.exit(1)
+EOF
+}
 
 step "calibration: the same batch on a scratch home, not killed"
 new_home "$PWD/C"
@@ -105,25 +126,29 @@ for ((i = 1; i <= KILLS; i++)); do
     case $how in
         early) d=$(rand_between 0.02 0.12); sleep "$d"; what="after ${d}s" ;;
         time)
-            # a run spends ~T0 starting, re-reads and re-checks the committed
-            # part (no signing), then goes on with new work: aim at a random
-            # amount of new work, about an even share of what is left per
-            # remaining kill; one kill in four anywhere before the new work
-            rem=$((KILLS - 2 - i + 1)); [ $rem -ge 1 ] || rem=1
-            d=$(awk -v t="$T_FULL" -v d="$done" -v n="$N" -v rem="$rem" -v r1="$RANDOM" -v r2="$RANDOM" 'BEGIN {
-                t0 = 0.08; b = (t - t0) / n; a = 0.6 * b
-                if (r1 % 4 == 0) { x = 0.03 + (t0 + a * d) * r2 / 32767 }
-                else { p = (2.0 * (n - d) / rem) * r2 / 32767; if (p > 0.9 * (n - d)) p = 0.9 * (n - d)
-                       x = t0 + a * d + b * p }
-                printf "%.3f", x }')
-            sleep "$d"; what="after ${d}s" ;;
+            # one kill in three after a random sleep from the start (startup,
+            # re-reading the committed part, the first new chunks); the others
+            # at a random instant in the new work: once the body holds a
+            # random share of what is left (about an even share per kill
+            # still to come), plus a random 0-60 ms
+            if [ $((RANDOM % 3)) = 0 ]; then
+                d=$(rand_between 0.03 0.45); sleep "$d"; what="after ${d}s"
+            else
+                rem=$((KILLS - 2 - i + 1)); [ $rem -ge 1 ] || rem=1
+                TARGET=$(awk -v d="$done" -v n="$N" -v e="$EST" -v rem="$rem" -v r="$RANDOM" 'BEGIN {
+                    p = 1 + (2.0 * (n - d) / rem) * r / 32767; if (p > 0.9 * (n - d)) p = 0.9 * (n - d)
+                    printf "%d", 1024 + (d + p) * (e - 1024) / n }')
+                j=$(rand_between 0 0.06)
+                wait_size "$PARTIAL" "$TARGET" && sleep "$j"
+                what="body past $TARGET bytes +${j}s"
+            fi ;;
         archive) busy_wait_until archive_grew; what="archive appeared" ;;
         receipt) busy_wait_until receipt_there; what="receipt appeared" ;;
         partial)
-            s=$(stat -c %s "$PARTIAL" 2>/dev/null || echo 0)
-            f=$(rand_between 0.7 0.99)
-            TARGET=$(awk -v s="$s" -v e="$EST" -v f="$f" 'BEGIN { t = s + f * (e - s); printf "%d", (t > s ? t : s + 1) }')
-            busy_wait_until partial_past; what="partial body past $TARGET bytes" ;;
+            f=$(rand_between 0.8 0.999)
+            TARGET=$(awk -v d="$done" -v n="$N" -v e="$EST" -v f="$f" 'BEGIN {
+                s = 1024 + d * (e - 1024) / n; printf "%d", s + f * (e - s) }')
+            wait_size "$PARTIAL" "$TARGET"; what="body past $TARGET bytes (near the end)" ;;
         publish) busy_wait_until response_there; what="response appeared" ;;
     esac
     if kill -KILL "$PID" 2>/dev/null; then
