@@ -113,3 +113,6 @@ install: all
 
 clean:
 	rm -rf build build-asan build-tsan
+
+# fuzzing (clang + libFuzzer): rules in tests/fuzz/fuzz.mk
+-include tests/fuzz/fuzz.mk
