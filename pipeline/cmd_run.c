@@ -28,6 +28,7 @@
 #include "fsutil.h"
 #include "intake.h"
 #include "log.h"
+#include "metrics.h"
 #include "processor.h"
 #include "spool.h"
 #include "window.h"
@@ -190,6 +191,7 @@ int cmd_run(int argc, char **argv)
     if (drain) {
         int left = take_incoming(&svc);
         if (processor_drain(svc.proc, stop_check, &svc) != 0) status = 1;
+        metrics_write(&svc.home, svc.store, clock_now());
         if (left) {
             log_warn("run --drain: %d file(s) could not be taken and stay in incoming/ (see above)", left);
             status = 1;
@@ -197,6 +199,7 @@ int cmd_run(int argc, char **argv)
     } else if (once) {
         int left = take_incoming(&svc);
         if (processor_run_plan(svc.proc, window_stop_check, &svc) != 0 || left) status = 1;
+        metrics_write(&svc.home, svc.store, clock_now());
     } else {
         int backoff_ms = 1000;
         for (;;) {
@@ -207,6 +210,8 @@ int cmd_run(int argc, char **argv)
             if (spool_stop_requested(svc.watch)) break;
             if (!fault && processor_run_plan(svc.proc, window_stop_check, &svc) != 0) fault = 1;
             if (spool_stop_requested(svc.watch)) break;
+            if (!fault && metrics_write(&svc.home, svc.store, clock_now()) != 0)
+                log_warn("cannot write the metrics file");
             backoff_ms = left || fault ? (backoff_ms < 30000 ? backoff_ms * 2 : 30000) : 1000;
             if (fault) log_warn("run: retrying in %d s", backoff_ms / 1000);
             if (spool_wait(svc.watch, backoff_ms) == SPOOL_STOP) break;

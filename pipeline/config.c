@@ -34,6 +34,7 @@ static const struct setting SETTINGS[] = {
     {"ca", "key", K_STR, "ca/issuing-ca.key", 0, 0, F(ca_key), "issuing CA key: a PEM file now"},
     {"profile", "policy_oid", K_OID, "1.2.826.0.1.8641679.1.2.1.1", 0, 0, F(policy_oid), "Device Certificate Policy OID"},
     {"profile", "hw_type_oid", K_OID, "2.999.1", 0, 0, F(hw_type_oid), "hardwareModuleName hwType OID"},
+    {"metrics", "textfile", K_STR, "metrics/smki-batch.prom", 0, 0, F(metrics_textfile), "Prometheus text file for node_exporter's textfile collector"},
 };
 #define NSETTINGS (sizeof SETTINGS / sizeof SETTINGS[0])
 
@@ -184,7 +185,7 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     }
     if (st->err[0]) return 0;
     if (!known_section)
-        snprintf(st->err, sizeof st->err, "unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile)", section);
+        snprintf(st->err, sizeof st->err, "unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile, metrics)", section);
     else
         snprintf(st->err, sizeof st->err, "unknown key '%s' in [%s]", name, section);
     return 0;
@@ -205,7 +206,7 @@ int cfg_load(const char *path, struct config *cfg, char *err, size_t errlen)
     int line = ini_parse_stream(read_line, &st, on_entry, &st);
     fclose(f);
     if (st.bad_section_line && (line == 0 || st.bad_section_line < line)) {
-        snprintf(err, errlen, "%s:%d: unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile)",
+        snprintf(err, errlen, "%s:%d: unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile, metrics)",
                  path, st.bad_section_line, st.bad_section);
         return -1;
     }

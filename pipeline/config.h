@@ -32,6 +32,7 @@ struct config {
     char   ca_key[CFG_STR_MAX];
     char   policy_oid[CFG_STR_MAX];
     char   hw_type_oid[CFG_STR_MAX];
+    char   metrics_textfile[CFG_STR_MAX];  /* Prometheus text file, relative to the home */
 };
 
 /* cfg_defaults - fill every field with its default */

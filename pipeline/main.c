@@ -25,6 +25,7 @@ static const struct command COMMANDS[] = {
     {"hold", cmd_control, "keep one queued batch out of processing --party P --batch B"},
     {"release", cmd_control, "let a held batch go on --party P --batch B"},
     {"config", cmd_config, "config check | config show: the configuration, strictly"},
+    {"metrics", cmd_metrics, "Prometheus text metrics: print and write the textfile"},
     {"audit", cmd_audit, "audit verify: check the hash-chained audit log"},
     {"plan", cmd_plan, "the nightly capacity model applied to the queue [--at TIME] [--svg FILE]"},
 };

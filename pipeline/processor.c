@@ -52,6 +52,7 @@
 #include "eui64.h"
 #include "fsutil.h"
 #include "log.h"
+#include "metrics.h"
 #include "parse.h"
 #include "respwrite.h"
 #include "sign.h"
@@ -74,6 +75,7 @@ struct processor {
     struct sign_session *sess[MAX_WORKERS];
     int signer_warned;
     int suspension_logged;
+    uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
 };
 
 /* one batch in flight */
@@ -279,7 +281,6 @@ static int ensure_signer(struct processor *p)
 
 struct processor *processor_new(struct home *h, struct store *st, char *err, size_t errlen)
 {
-    (void)err; (void)errlen;
     struct processor *p = xcalloc(1, sizeof *p);
     p->home = h;
     p->store = st;
@@ -289,6 +290,12 @@ struct processor *processor_new(struct home *h, struct store *st, char *err, siz
     if (n > MAX_WORKERS) n = MAX_WORKERS;
     p->nworkers = (int)n;
     for (int i = 0; i < p->nworkers; i++) p->vctx[i] = validate_ctx_new();
+    for (int c = 0; c < RC_COUNT_; c++)
+        if (store_counter_get(st, req_code_name((enum req_code)c), &p->counts[c]) != 0) {
+            snprintf(err, errlen, "%s", store_error(st));
+            processor_free(p);
+            return NULL;
+        }
     return p;
 }
 
@@ -429,6 +436,7 @@ static int add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, str
     resp_render_chunk(rb, c, &issued, &rejected);
     for (uint32_t i = 0; i < c->n; i++) {
         struct request *r = &c->req[i];
+        j->p->counts[r->code < RC_COUNT_ ? r->code : RC_INTERNAL]++;
         if (r->code != RC_OK) continue;
         struct cert_meta m = {.turn = b->turn, .issued_at = j->now, .usage = (uint8_t)r->usage};
         memcpy(m.device, r->device, 8);
@@ -498,6 +506,8 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         while (n < sizeof group / sizeof group[0] && (c = reorder_try_next(j->to_write)) != NULL)
             group[n++] = c;
         struct batch saved = *j->b;
+        uint64_t saved_counts[RC_COUNT_];
+        memcpy(saved_counts, p->counts, sizeof saved_counts);
         struct store_batch *wb = store_wb_new();
         int rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++) {
@@ -516,6 +526,8 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         if (rc == 0) {
             j->b->body_len = uw_bytes(j->body) - HEADER_RESERVE;
             if (head[0]) store_wb_add_audit_head(wb, head);
+            for (int k = 0; k < RC_COUNT_; k++)
+                if (p->counts[k]) store_wb_add_counter(wb, req_code_name((enum req_code)k), p->counts[k]);
             store_wb_add_batch(wb, j->b);
             if (store_wb_commit(p->store, wb) != 0) {
                 job_fail(j, 0, "cannot record chunks: %s", store_error(p->store));
@@ -526,6 +538,7 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         if (rc != 0) {
             *j->b = saved;   /* nothing of this group is recorded; the body is
                                 cut back to body_len when the batch resumes */
+            memcpy(p->counts, saved_counts, sizeof saved_counts);
             break;
         }
         for (size_t i = 0; i < n; i++) chanq_push(j->free_q, group[i]);
@@ -720,6 +733,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                  store_error(p->store));
         return -1;
     }
+    if (metrics_write(p->home, p->store, clock_now()) != 0) log_warn("cannot write the metrics file");
     audit_append(p->home->root, "batch-done", "turn=%" PRIu64 " batch=%s csrs=%u issued=%u rejected=%u", b->turn,
                  b->batch_id, b->csrs, b->issued, b->rejected);
     double secs = mono_now() - t0;

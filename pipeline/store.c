@@ -624,3 +624,24 @@ int store_recover(struct store *s)
     s->broken = 0;
     return 0;
 }
+
+void store_wb_add_counter(struct store_batch *wb, const char *name, uint64_t value)
+{
+    char k[96], v[24];
+    int kn = snprintf(k, sizeof k, "m/count/%s", name);
+    int vn = snprintf(v, sizeof v, "%" PRIu64, value);
+    store_wb_put(wb, k, (size_t)kn, v, (size_t)vn);
+}
+
+int store_counter_get(struct store *s, const char *name, uint64_t *value)
+{
+    char k[96], *v;
+    int kn = snprintf(k, sizeof k, "m/count/%s", name);
+    int rc = store_get(s, k, (size_t)kn, &v, NULL);
+    *value = 0;
+    if (rc == 1) {
+        *value = strtoull(v, NULL, 10);
+        free(v);
+    }
+    return rc < 0 ? -1 : 0;
+}

@@ -108,6 +108,11 @@ int store_batch_each(struct store *s, uint64_t first_turn,
 void store_wb_add_audit_head(struct store_batch *wb, const char *head);
 int store_audit_head(struct store *s, char *out, size_t cap);
 
+/* per-request result counters (m/count/<CODE>): loaded once, then written
+ * by the writer in its WriteBatches (it is their only writer) */
+void store_wb_add_counter(struct store_batch *wb, const char *name, uint64_t value);
+int store_counter_get(struct store *s, const char *name, uint64_t *value);
+
 /* store_last_turn - the last turn given (0 when none) */
 int store_last_turn(struct store *s, uint64_t *turn);
 

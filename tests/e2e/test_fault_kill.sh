@@ -130,15 +130,17 @@ for ((i = 1; i <= KILLS; i++)); do
             # re-reading the committed part, the first new chunks); the others
             # at a random instant in the new work: once the body holds a
             # random share of what is left (about an even share per kill
-            # still to come), plus a random 0-60 ms
-            if [ $((RANDOM % 3)) = 0 ]; then
-                d=$(rand_between 0.03 0.45); sleep "$d"; what="after ${d}s"
+            # still to come), plus a random 0-20 ms
+            # (close to the end, where one group of chunks may finish the
+            # batch, only the sleeps: the end has its own two kills)
+            if [ $((RANDOM % 3)) = 0 ] || [ $((N - done)) -lt 3000 ]; then
+                d=$(rand_between 0.03 0.3); sleep "$d"; what="after ${d}s"
             else
                 rem=$((KILLS - 2 - i + 1)); [ $rem -ge 1 ] || rem=1
                 TARGET=$(awk -v d="$done" -v n="$N" -v e="$EST" -v rem="$rem" -v r="$RANDOM" 'BEGIN {
-                    p = 1 + (2.0 * (n - d) / rem) * r / 32767; if (p > 0.9 * (n - d)) p = 0.9 * (n - d)
+                    p = 1 + (2.0 * (n - d) / rem) * r / 32767; if (p > 0.6 * (n - d)) p = 0.6 * (n - d)
                     printf "%d", 1024 + (d + p) * (e - 1024) / n }')
-                j=$(rand_between 0 0.06)
+                j=$(rand_between 0 0.02)
                 wait_size "$PARTIAL" "$TARGET" && sleep "$j"
                 what="body past $TARGET bytes +${j}s"
             fi ;;
