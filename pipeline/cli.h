@@ -25,7 +25,8 @@ int cmd_plan(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_control(int argc, char **argv);
 int cmd_config(int argc, char **argv);
-int cmd_metrics(int argc, char **argv);   /* suspend, resume, hold, release */
+int cmd_metrics(int argc, char **argv);
+int cmd_report(int argc, char **argv);   /* report, forecast */   /* suspend, resume, hold, release */
 
 /* cli_usage_error - "smki-batch CMD: msg" + "try --help"; returns 2 */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -26,6 +26,8 @@ static const struct command COMMANDS[] = {
     {"release", cmd_control, "let a held batch go on --party P --batch B"},
     {"config", cmd_config, "config check | config show: the configuration, strictly"},
     {"metrics", cmd_metrics, "Prometheus text metrics: print and write the textfile"},
+    {"forecast", cmd_report, "forecast import FILE.csv: parties' monthly forecasts"},
+    {"report", cmd_report, "report --month YYYY-MM [--format md|csv|json]: received vs forecast"},
     {"audit", cmd_audit, "audit verify: check the hash-chained audit log"},
     {"plan", cmd_plan, "the nightly capacity model applied to the queue [--at TIME] [--svg FILE]"},
 };

@@ -645,3 +645,29 @@ int store_counter_get(struct store *s, const char *name, uint64_t *value)
     }
     return rc < 0 ? -1 : 0;
 }
+
+int store_forecast_put(struct store *s, const uint8_t party[8], const char *month, uint64_t csrs)
+{
+    char k[48], v[24], hex[17];
+    eui64_hex16(party, hex);
+    int kn = snprintf(k, sizeof k, "f/%s/%s", hex, month);
+    int vn = snprintf(v, sizeof v, "%" PRIu64, csrs);
+    struct store_batch *wb = store_wb_new();
+    store_wb_put(wb, k, (size_t)kn, v, (size_t)vn);
+    int rc = store_wb_commit(s, wb);
+    store_wb_free(wb);
+    return rc;
+}
+
+int store_forecast_get(struct store *s, const uint8_t party[8], const char *month, uint64_t *csrs)
+{
+    char k[48], hex[17], *v;
+    eui64_hex16(party, hex);
+    int kn = snprintf(k, sizeof k, "f/%s/%s", hex, month);
+    int rc = store_get(s, k, (size_t)kn, &v, NULL);
+    if (rc == 1) {
+        *csrs = strtoull(v, NULL, 10);
+        free(v);
+    }
+    return rc;
+}

@@ -5,6 +5,8 @@
  * Key schema (all in one place, store.c):
  *   m/turn                  last turn number given (decimal)
  *   m/audit                 "<seq>:<hash>" of the last issuance audit entry
+ *   m/count/<CODE>          CSRs answered with that code, all time
+ *   f/<PARTY16>/<YYYY-MM>   a party's forecast of batched CSRs for a month
  *   p/<PARTY16>             party record
  *   b/<TURN%020>            batch record (turn order = key order)
  *   i/<PARTY16>/<BatchID>   turn of that batch (E_DUPLICATE_BATCH)
@@ -112,6 +114,11 @@ int store_audit_head(struct store *s, char *out, size_t cap);
  * by the writer in its WriteBatches (it is their only writer) */
 void store_wb_add_counter(struct store_batch *wb, const char *name, uint64_t value);
 int store_counter_get(struct store *s, const char *name, uint64_t *value);
+
+/* forecasts (f/<PARTY16>/<YYYY-MM>): batched CSRs a party forecast for a month */
+int store_forecast_put(struct store *s, const uint8_t party[8], const char *month, uint64_t csrs);
+/* store_forecast_get - 1 found, 0 none, -1 error */
+int store_forecast_get(struct store *s, const uint8_t party[8], const char *month, uint64_t *csrs);
 
 /* store_last_turn - the last turn given (0 when none) */
 int store_last_turn(struct store *s, uint64_t *turn);
