@@ -41,7 +41,7 @@ PIPE_OBJ  := $(PIPE_SRC:%.c=$(B)/%.o)
 TESTS     := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps test unit e2e demo asan tsan install clean bench
+.PHONY: all deps test unit e2e demo asan tsan install clean bench tsan-tests valgrind-test
 all: deps $(B)/smki-batch $(BENCHES)
 
 # deps - install what is missing (apt-get needs root; CI runs as root)
@@ -91,9 +91,25 @@ unit: $(TESTS)
 
 e2e: $(B)/smki-batch $(BENCHES)
 	@SMKI_BIN=$(CURDIR)/$(B)/smki-batch SMKI_BENCH=$(CURDIR)/$(B)/bench \
-	  tests/e2e/run_all.sh
+	  tests/e2e/run_all.sh $(E2E_TESTS)
 
+# the README's test command: release build, then the same tests under
+# AddressSanitizer + UBSan, the pipeline's tests under ThreadSanitizer, and
+# valgrind memcheck on a small batch end to end
 test: all unit e2e
+	$(MAKE) SANITIZE=address unit e2e
+	$(MAKE) SANITIZE=thread tsan-tests
+	$(MAKE) valgrind-test
+
+# the pipeline under ThreadSanitizer: the queues, and a whole batch
+tsan-tests: export TSAN_OPTIONS = suppressions=$(CURDIR)/tests/tsan.supp
+tsan-tests: $(B)/tests/test_chanq $(B)/smki-batch $(BENCHES)
+	@echo "== $(B)/tests/test_chanq (ThreadSanitizer)"; $(B)/tests/test_chanq
+	@SMKI_BIN=$(CURDIR)/$(B)/smki-batch SMKI_BENCH=$(CURDIR)/$(B)/bench \
+	  tests/e2e/run_all.sh test_processing test_turn_order test_restart
+
+valgrind-test: all
+	@tests/valgrind_small_batch.sh $(CURDIR)/$(B)
 
 asan:
 	$(MAKE) SANITIZE=address
