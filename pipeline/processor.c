@@ -141,6 +141,7 @@ static void job_fail(struct job *j, int batch_fault, const char *fmt, ...)
 static void *parse_thread(void *arg)
 {
     struct job *j = arg;
+    pthread_setname_np(pthread_self(), "smki-parse");
     char err[512], path[PATH_MAX + 200];
     snprintf(path, sizeof path, "%s/%s", j->p->home->archive, j->b->archive);
     struct archive_reader *ar = archive_open(path, err, sizeof err);
@@ -197,6 +198,7 @@ static void *validate_thread(void *arg)
     struct worker_arg *wa = arg;
     struct job *j = wa->job;
     struct validate_ctx *ctx = j->p->vctx[wa->index];
+    pthread_setname_np(pthread_self(), "smki-validate");
     struct chunk *c;
     while ((c = chanq_pop(j->to_validate)) != NULL) {
         for (uint32_t i = 0; i < c->n; i++) {
@@ -224,6 +226,7 @@ static void *dedup_thread(void *arg)
     struct job *j = arg;
     struct chunk *c;
     uint64_t count = 0;
+    pthread_setname_np(pthread_self(), "smki-dedup");
     while ((c = reorder_next(j->to_dedup)) != NULL) {
         if (dedup_chunk(j->dd, c) != 0) {
             job_fail(j, 0, "dedup: %s", store_error(j->p->store));
@@ -246,6 +249,7 @@ static void *sign_thread(void *arg)
     struct job *j = wa->job;
     struct sign_session *ss = j->p->sess[wa->index];
     struct chunk *c;
+    pthread_setname_np(pthread_self(), "smki-sign");
     while ((c = chanq_pop(j->to_sign)) != NULL) {
         if (c->seq >= j->resume_chunks)
             for (uint32_t i = 0; i < c->n; i++)
@@ -596,7 +600,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     j.sample |= 1;
     if (b->done % CHUNK_REQUESTS != 0 && b->done != b->csrs)
         log_panic("turn %" PRIu64 ": progress %u is not on a chunk boundary", b->turn, b->done);
-    if (store_flush(p->store) != 0) {
+    if (store_flush(p->store, 1) != 0) {
         log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
         return -1;
     }
@@ -733,6 +737,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                  store_error(p->store));
         return -1;
     }
+    store_flush(p->store, 0);   /* before any read of this batch's records */
     if (metrics_write(p->home, p->store, clock_now()) != 0) log_warn("cannot write the metrics file");
     audit_append(p->home->root, "batch-done", "turn=%" PRIu64 " batch=%s csrs=%u issued=%u rejected=%u", b->turn,
                  b->batch_id, b->csrs, b->issued, b->rejected);

@@ -576,11 +576,11 @@ int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_
 }
 
 /* store_flush - memtable to table files (and the WAL with it) */
-int store_flush(struct store *s)
+int store_flush(struct store *s, int wait)
 {
     char *rerr = NULL;
     rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
-    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flushoptions_set_wait(fo, (unsigned char)wait);
     if (!s->db) {
         rocksdb_flushoptions_destroy(fo);
         return unavailable(s);

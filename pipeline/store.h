@@ -40,9 +40,11 @@ const char *store_error(const struct store *s);
 /* store_recover - after a failed write, reopen the store in place (RocksDB
  * refuses writes after one fails); 0 when it is usable again */
 int store_recover(struct store *s);
-/* store_flush - write the memtable out to table files (before a batch, so
- * that the batch's point lookups of earlier records hit table files) */
-int store_flush(struct store *s);
+/* store_flush - write the memtable out to table files: before a batch (wait),
+ * so that its point lookups of earlier records hit table files, and after it
+ * (in the background): the memtable becomes read-only at once, and a
+ * read-only vector memtable is sorted once, not on every later read */
+int store_flush(struct store *s, int wait);
 
 /* ---- parties ---- */
 struct party {

@@ -184,6 +184,7 @@ H=$MNT/d
 fresh_home "$H"
 rm -f "$MNT/filler"
 fill "$MNT" 1500
+: >daemon-d.log
 start_daemon "$H" daemon-d.log SMKI_NOW=2026-11-22T21:00:00Z
 for ((i = 0; i < 200; i++)); do
     grep -q 'retrying' daemon-d.log && break
