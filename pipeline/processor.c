@@ -76,6 +76,8 @@ struct processor {
     int signer_warned;
     int suspension_logged;
     uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
+    struct chunk **pool;          /* the chunks, reused batch after batch */
+    size_t npool;
 };
 
 /* one batch in flight */
@@ -311,6 +313,8 @@ void processor_free(struct processor *p)
         if (p->sess[i]) sign_session_free(p->sess[i]);
     }
     if (p->signer) signer_close(p->signer);
+    for (size_t i = 0; i < p->npool; i++) chunk_free(p->pool[i]);
+    free(p->pool);
     free(p);
 }
 
@@ -655,11 +659,14 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     j.to_dedup = reorder_new(pool);
     j.to_write = reorder_new(pool);
     j.dd = dedup_new(b->csrs, key_known, &j);
-    struct chunk **chunks = xcalloc(pool, sizeof *chunks);
-    for (size_t i = 0; i < pool; i++) {
-        chunks[i] = chunk_new(CHUNK_REQUESTS);
-        chanq_push(j.free_q, chunks[i]);
+    /* the chunk pool lives as long as the processor: memory stays flat
+     * from batch to batch */
+    if (!p->pool) {
+        p->npool = pool;
+        p->pool = xcalloc(pool, sizeof *p->pool);
+        for (size_t i = 0; i < pool; i++) p->pool[i] = chunk_new(CHUNK_REQUESTS);
     }
+    for (size_t i = 0; i < p->npool; i++) chanq_push(j.free_q, p->pool[i]);
     double t0 = mono_now();
     uint32_t done0 = b->done;
     log_info("turn %" PRIu64 ": processing batch %s (%u CSRs%s) with %d workers", b->turn, b->batch_id,
@@ -685,8 +692,6 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         pthread_join(vt[i], NULL);
         pthread_join(sg[i], NULL);
     }
-    for (size_t i = 0; i < pool; i++) chunk_free(chunks[i]);
-    free(chunks);
     dedup_free(j.dd);
     chanq_free(j.free_q);
     chanq_free(j.to_validate);

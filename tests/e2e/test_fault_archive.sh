@@ -2,7 +2,8 @@
 # test_fault_archive.sh - a damaged archive (spool/archive/STEM.xml.zst): the
 # request the service took is no longer what the party sent.  Two batches are
 # taken (run --once at noon: intake only); the first's archive is damaged,
-# (1) truncated to half its size, (2) a few bytes corrupted in the middle; then
+# (1) truncated to half its size, (2) a few bytes corrupted in the middle,
+# (3) removed; then
 # `run --drain`.  The first batch must become `failed` with a clear error in
 # `status BATCH`, and nothing of it may be issued (no certificate recorded for
 # its devices, so that the party can send the same CSRs again: they must then
@@ -31,7 +32,7 @@ k = [b for b in json.load(sys.stdin)["batches"] if b["batch"] == sys.argv[1]]
 print(k[0]["state"], k[0]["done"]) if k else print("none 0")' "$2" 2>/dev/null || echo "unreadable 0"
 }
 
-for variant in truncate corrupt; do
+for variant in truncate corrupt missing; do
     step "variant: $variant"
     H=$PWD/H-$variant
     new_home "$H"
@@ -51,6 +52,9 @@ for variant in truncate corrupt; do
     if [ $variant = truncate ]; then
         truncate -s $((size / 2)) "$arch"
         echo "archive truncated from $size to $((size / 2)) bytes"
+    elif [ $variant = missing ]; then
+        rm -f "$arch"
+        echo "archive removed"
     else
         python3 - "$arch" <<'EOF'
 import sys

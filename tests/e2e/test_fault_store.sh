@@ -77,6 +77,8 @@ H=$PWD/H3; setup "$H"
 mv "$H/db" "$H/db.away"
 faulty_run "$H" missing-db
 [ ! -e "$H/db/CURRENT" ] || soft_fail "missing-db: run created a new, empty store in $H/db"
+# nor any trace: an operator's 'mv db.away db' would then move it INTO db/
+[ ! -e "$H/db" ] || soft_fail "missing-db: the failed run created $H/db ($(ls -A "$H/db" | tr '\n' ' '))"
 rm -rf "$H/db"
 mv "$H/db.away" "$H/db"
 healed_run "$H" missing-db
@@ -133,10 +135,17 @@ else
     chown -R nobody: "$H"
     AS_NOBODY=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
     "${AS_NOBODY[@]}" true 2>/dev/null || AS_NOBODY=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    # the binary must be reachable by that user: else a copy (with its schemas)
+    BIN_SAVED=$SMKI_BIN
+    if ! "${AS_NOBODY[@]}" test -x "$SMKI_BIN"; then
+        mkdir -p "$D/bin" && cp "$SMKI_BIN" "$D/bin/" && cp -r "$SCHEMAS" "$D/schemas" && chmod -R a+rX "$D/bin" "$D/schemas"
+        SMKI_BIN=$D/bin/$(basename "$SMKI_BIN")
+    fi
     chmod 000 "$H/db/CURRENT"
     faulty_run "$H" unreadable-current env "${AS_NOBODY[@]}"
     chmod 644 "$H/db/CURRENT"
     healed_run "$H" unreadable-current env "${AS_NOBODY[@]}"
+    SMKI_BIN=$BIN_SAVED
     rm -rf "$D"
 fi
 
