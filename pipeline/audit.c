@@ -146,8 +146,13 @@ int audit_append_text(const char *home, const char *event, const char *details, 
         int n = snprintf(line, cap, "%llu %s %s %s prev=%s", seq + 1, when, event, d, prev);
         line_hash(line, (size_t)n, hash);
         n += snprintf(line + n, cap - (size_t)n, " hash=%s\n", hash);
+        struct stat before;
+        off_t size0 = fstat(fd, &before) == 0 ? before.st_size : -1;
         rc = fs_write_all(fd, line, (size_t)n);
         if (rc == 0 && fdatasync(fd) != 0) rc = -errno;
+        /* a failed append (full disk) leaves nothing behind: the caller knows
+         * it failed and does not act on it */
+        if (rc != 0 && size0 >= 0 && ftruncate(fd, size0) == 0) fdatasync(fd);
         if (rc == 0 && head) snprintf(head, 96, "%llu:%s", seq + 1, hash);
         free(line);
         free(d);

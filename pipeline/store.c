@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "eui64.h"
 #include "xmem.h"
@@ -49,6 +50,18 @@ static int unavailable(struct store *s)
 /* store_open - open (or create) the database */
 struct store *store_open(const char *dir, enum store_mode mode, char *err, size_t errlen)
 {
+    if (mode != STORE_CREATE) {
+        /* RocksDB would create the directory (LOCK, LOG) before it finds
+         * there is no database: look first, and touch nothing */
+        char current[4200];
+        struct stat st;
+        snprintf(current, sizeof current, "%s/CURRENT", dir);
+        if (stat(current, &st) != 0 && errno == ENOENT) {
+            snprintf(err, errlen, "%s: no store here (%s is missing): is --home right? run 'smki-batch init "
+                     "--home DIR' to create a home, or restore db/ from a backup", dir, current);
+            return NULL;
+        }
+    }
     struct store *s = xcalloc(1, sizeof *s);
     char *rerr = NULL;
     s->opts = rocksdb_options_create();
