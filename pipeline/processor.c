@@ -29,6 +29,7 @@
 #include "processor.h"
 #include "planner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -318,18 +319,53 @@ void processor_free(struct processor *p)
     free(p);
 }
 
+struct archive_refs {
+    char **names;
+    size_t n, cap;
+};
+
 static int log_interrupted(const struct batch *b, void *arg)
 {
-    (void)arg;
+    struct archive_refs *refs = arg;
+    if (refs->n == refs->cap) {
+        refs->cap = refs->cap ? refs->cap * 2 : 64;
+        refs->names = xrealloc(refs->names, refs->cap * sizeof *refs->names);
+    }
+    refs->names[refs->n++] = xstrdup(b->archive);
     if (b->state == BATCH_PROCESSING)
         log_info("turn %" PRIu64 " (batch %s) was interrupted at %u of %u CSRs; it resumes after its last committed chunk",
                  b->turn, b->batch_id, b->done, b->csrs);
     return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* processor_recover - log interrupted batches; remove archives that no batch
+ * refers to: a crash came after intake archived a file and before it was
+ * queued, so the file is still in incoming/ and will be taken again */
 void processor_recover(struct processor *p)
 {
-    store_batch_each(p->store, 0, log_interrupted, NULL);
+    struct archive_refs refs = {0};
+    if (store_batch_each(p->store, 0, log_interrupted, &refs) == 0) {
+        if (refs.n) qsort(refs.names, refs.n, sizeof *refs.names, by_name);
+        DIR *d = opendir(p->home->archive);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (e->d_name[0] == '.' || len < 9 || strcmp(e->d_name + len - 8, ".xml.zst") != 0) continue;
+            const char *key = e->d_name;
+            if (refs.n && bsearch(&key, refs.names, refs.n, sizeof *refs.names, by_name)) continue;
+            if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+                log_info("archive/%s belonged to no batch (an intake cut short by a crash): removed; its file is "
+                         "taken again from incoming/", e->d_name);
+        }
+        if (d) closedir(d);
+    }
+    for (size_t i = 0; i < refs.n; i++) free(refs.names[i]);
+    free(refs.names);
 }
 
 /* response_name - PARTY_BATCH.response.xml */
@@ -571,6 +607,34 @@ static double mono_now(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* audit_done - the batch-done entry; head receives its "<seq>:<hash>" */
+static int audit_done(struct processor *p, const struct batch *b, int recovered, char *head)
+{
+    char details[256];
+    snprintf(details, sizeof details, "turn=%" PRIu64 " batch=%s csrs=%u issued=%u rejected=%u%s", b->turn,
+             b->batch_id, b->csrs, b->issued, b->rejected, recovered ? " recovered=1" : "");
+    return audit_append_text(p->home->root, "batch-done", details, head);
+}
+
+/* completed_at_of - CompletedAt from a published response's header */
+static time_t completed_at_of(const char *path)
+{
+    char buf[HEADER_RESERVE + 1];
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, HEADER_RESERVE, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *c = strstr(buf, "<CompletedAt>");
+    time_t t = 0;
+    if (c) {
+        char stamp[32];
+        snprintf(stamp, sizeof stamp, "%.20s", c + 13);
+        if (clock_parse(stamp, &t) != 0) t = 0;
+    }
+    return t;
+}
+
 /* process_batch - run the stages over one batch; 0 done (or failed for
  * good), 1 stopped on request (resumable), -1 could not finish now */
 static int process_batch(struct processor *p, struct batch *b, int (*stop)(void *), void *stop_arg)
@@ -592,7 +656,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         snprintf(b->error, sizeof b->error, "the archived request is damaged: %s", aerr);
         char partial[PATH_MAX + 320];
         partial_path(p, b, partial, sizeof partial);
-        unlink(partial);
+        if (b->done == 0) unlink(partial);
+        else snprintf(b->error + strlen(b->error), sizeof b->error - strlen(b->error),
+                      "; the Results of the %u CSRs answered are kept in %s", b->done, partial);
         store_batch_put(p->store, b);
         audit_append(p->home->root, "batch-failed", "turn=%" PRIu64 " batch=%s reason=%s", b->turn, b->batch_id,
                      b->error);
@@ -600,6 +666,13 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     }
     /* commits are whole chunks, but for the last one of the batch */
     j.resume_chunks = (b->done + CHUNK_REQUESTS - 1) / CHUNK_REQUESTS;
+    if (b->state == BATCH_PROCESSING && b->done > 0 && b->done < b->csrs &&
+        audit_append(p->home->root, "resume", "turn=%" PRIu64 " committed_chunks=%" PRIu64 " done=%u (issue entries "
+                     "of this turn for later chunks written before the interruption were never committed: void)",
+                     b->turn, j.resume_chunks, b->done) != 0) {
+        log_warn("turn %" PRIu64 ": cannot write the audit log; nothing is issued unaudited", b->turn);
+        return -1;
+    }
     RAND_bytes((unsigned char *)&j.sample, sizeof j.sample);
     j.sample |= 1;
     if (b->done % CHUNK_REQUESTS != 0 && b->done != b->csrs)
@@ -629,8 +702,15 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         if (b->done == b->csrs && stat(dst, &st) == 0) {
             /* published, but the crash came before its state was recorded */
             b->state = BATCH_DONE;
+            b->completed_at = completed_at_of(dst);
             if (!b->completed_at) b->completed_at = clock_now();
-            if (store_batch_put(p->store, b) != 0) return -1;
+            char head[96] = "";
+            struct store_batch *wb = store_wb_new();
+            if (audit_done(p, b, 1, head) == 0 && head[0]) store_wb_add_audit_head(wb, head);
+            store_wb_add_batch(wb, b);
+            int rc = store_wb_commit(p->store, wb);
+            store_wb_free(wb);
+            if (rc != 0) return -1;
             log_info("turn %" PRIu64 ": response %s was published before an interruption; marked done",
                      b->turn, name);
             return 0;
@@ -733,7 +813,10 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     }
     b->state = BATCH_DONE;
     b->elapsed_ms += (uint64_t)((mono_now() - t0) * 1000);
+    /* audited before it is recorded, and the store anchors that entry */
+    char head[96] = "";
     struct store_batch *wb = store_wb_new();
+    if (audit_done(p, b, 0, head) == 0 && head[0]) store_wb_add_audit_head(wb, head);
     store_wb_add_batch(wb, b);
     rc = store_wb_commit(p->store, wb);
     store_wb_free(wb);
@@ -744,8 +827,6 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     }
     store_flush(p->store, 0);   /* before any read of this batch's records */
     if (metrics_write(p->home, p->store, clock_now()) != 0) log_warn("cannot write the metrics file");
-    audit_append(p->home->root, "batch-done", "turn=%" PRIu64 " batch=%s csrs=%u issued=%u rejected=%u", b->turn,
-                 b->batch_id, b->csrs, b->issued, b->rejected);
     double secs = mono_now() - t0;
     uint32_t n = b->done - done0;
     log_info("turn %" PRIu64 ": batch %s done: %u CSRs, %u issued, %u rejected, %.2f s, %.0f CSRs/s",
