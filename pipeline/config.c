@@ -6,8 +6,9 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum kind { K_LONG, K_INT, K_HHMM, K_STR, K_OID, K_CUTOFF };
+enum kind { K_LONG, K_HHMM, K_STR, K_OID, K_CUTOFF, K_TZ };
 
 struct setting {
     const char *section, *name;
@@ -20,7 +21,7 @@ struct setting {
 
 #define F(f) offsetof(struct config, f)
 static const struct setting SETTINGS[] = {
-    {"window", "timezone", K_STR, "Europe/London", 0, 0, F(timezone), "zoneinfo name of the window's clock"},
+    {"window", "timezone", K_TZ, "Europe/London", 0, 0, F(timezone), "zoneinfo name of the window's clock"},
     {"window", "start", K_HHMM, "20:00", 0, 0, F(window_start_min), "window opens, local HH:MM"},
     {"window", "end", K_HHMM, "08:00", 0, 0, F(window_end_min), "window closes, local HH:MM"},
     {"capacity", "nightly", K_LONG, "375000", 1, 100000000, F(nightly), "CSRs per night across all parties"},
@@ -57,7 +58,10 @@ int cfg_oid_valid(const char *oid)
             if (!*p) return 0;
         }
     }
-    return arcs >= 2;
+    if (arcs < 2) return 0;
+    /* X.690: under arcs 0 and 1 the second arc is at most 39 */
+    if (oid[0] != '2' && strtoul(oid + 2, NULL, 10) > 39) return 0;
+    return 1;
 }
 
 /* set_value - parse one value into its field; 0 or -1 with err */
@@ -65,7 +69,7 @@ static int set_value(const struct setting *s, const char *v, struct config *cfg,
 {
     char *field = (char *)cfg + s->off;
     switch (s->kind) {
-    case K_LONG: case K_INT: {
+    case K_LONG: {
         char *end;
         errno = 0;
         long n = strtol(v, &end, 10);
@@ -97,6 +101,18 @@ static int set_value(const struct setting *s, const char *v, struct config *cfg,
             return -1;
         }
         return 0;
+    case K_TZ: {
+        char path[CFG_STR_MAX + 64];
+        snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
+        if (strcmp(v, "UTC") != 0 && (strstr(v, "..") || v[0] == '/' || access(path, R_OK) != 0)) {
+            snprintf(err, errlen, "[%s] %s = '%s': no such time zone in /usr/share/zoneinfo "
+                     "(a name such as Europe/London; install tzdata if it is missing)", s->section, s->name, v);
+            return -1;
+        }
+        if (strlen(v) >= CFG_STR_MAX) return -1;
+        strcpy(field, v);
+        return 0;
+    }
     case K_OID:
         if (!cfg_oid_valid(v) || strlen(v) >= CFG_STR_MAX) {
             snprintf(err, errlen, "[%s] %s = '%s': must be a dotted OID such as 2.999.1",
@@ -187,7 +203,14 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     if (!known_section)
         snprintf(st->err, sizeof st->err, "unknown section [%s] (known: window, capacity, limits, pipeline, ca, profile, metrics)", section);
     else
-        snprintf(st->err, sizeof st->err, "unknown key '%s' in [%s]", name, section);
+    {
+        char known[256] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < NSETTINGS; i++)
+            if (strcmp(SETTINGS[i].section, section) == 0 && len < sizeof known - 40)
+                len += (size_t)snprintf(known + len, sizeof known - len, "%s%s", len ? ", " : "", SETTINGS[i].name);
+        snprintf(st->err, sizeof st->err, "unknown key '%s' in [%s] (known there: %s)", name, section, known);
+    }
     return 0;
 }
 
@@ -251,10 +274,10 @@ void cfg_show(const struct config *cfg, FILE *out)
             section = s->section;
         }
         switch (s->kind) {
-        case K_LONG: case K_INT: fprintf(out, "%s = %ld\n", s->name, *(const long *)field); break;
+        case K_LONG: fprintf(out, "%s = %ld\n", s->name, *(const long *)field); break;
         case K_HHMM: fprintf(out, "%s = %02d:%02d\n", s->name, *(const int *)field / 60, *(const int *)field % 60); break;
         case K_CUTOFF: fprintf(out, "%s = %s\n", s->name, *(const int *)field ? "defer" : "tonight"); break;
-        case K_STR: case K_OID: fprintf(out, "%s = %s\n", s->name, field); break;
+        case K_STR: case K_OID: case K_TZ: fprintf(out, "%s = %s\n", s->name, field); break;
         }
     }
 }

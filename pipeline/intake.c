@@ -133,7 +133,15 @@ static void warn_once(struct intake *in, const char *name, const char *why)
     for (unsigned i = 0; i < in->nwarned && i < WARNED_MAX; i++)
         if (strcmp(in->warned[i], name) == 0) return;
     snprintf(in->warned[in->nwarned++ % WARNED_MAX], sizeof in->warned[0], "%s", name);
-    log_warn("incoming/%s: ignored: %s", name, why);
+    /* the name is not ours: never let it forge a log line or reach a
+     * terminal raw */
+    char shown[4 * 160 + 1];
+    size_t o = 0;
+    for (const unsigned char *q = (const unsigned char *)name; *q && o + 5 < sizeof shown; q++)
+        o += (size_t)(*q < 0x20 || *q >= 0x7f ? snprintf(shown + o, sizeof shown - o, "\\x%02x", *q)
+                                                : snprintf(shown + o, sizeof shown - o, "%c", *q));
+    shown[o] = '\0';
+    log_warn("incoming/%s: ignored: %s", shown, why);
 }
 
 /* move_rejected - move the entry itself to rejected/, never overwriting */

@@ -29,6 +29,7 @@ struct idset {
     uint32_t *off;       /* text offset in arena */
     uint32_t *line;      /* where it was first seen */
     uint64_t mask;
+    uint64_t used;
     char *arena;
     size_t arena_len, arena_cap;
 };
@@ -61,8 +62,31 @@ static void idset_free(struct idset *set)
 }
 
 /* idset_add - 0 if new; else the line where it was first seen */
+/* idset_grow - double the table when it is half full */
+static void idset_grow(struct idset *set)
+{
+    struct idset old = *set;
+    uint64_t size = (old.mask + 1) * 2;
+    set->mask = size - 1;
+    set->hash = xcalloc(size, sizeof *set->hash);
+    set->off = xcalloc(size, sizeof *set->off);
+    set->line = xcalloc(size, sizeof *set->line);
+    for (uint64_t i = 0; i <= old.mask; i++) {
+        if (!old.hash[i]) continue;
+        uint64_t j = old.hash[i] & set->mask;
+        while (set->hash[j]) j = (j + 1) & set->mask;
+        set->hash[j] = old.hash[i];
+        set->off[j] = old.off[i];
+        set->line[j] = old.line[i];
+    }
+    free(old.hash);
+    free(old.off);
+    free(old.line);
+}
+
 static uint32_t idset_add(struct idset *set, const char *id, uint32_t line)
 {
+    if (set->used * 2 >= set->mask + 1) idset_grow(set);
     uint64_t h = fnv1a(id);
     uint64_t i = h & set->mask;
     for (; set->hash[i]; i = (i + 1) & set->mask)
@@ -78,6 +102,7 @@ static uint32_t idset_add(struct idset *set, const char *id, uint32_t line)
     set->off[i] = (uint32_t)set->arena_len;
     set->line[i] = line;
     set->arena_len += n;
+    set->used++;
     return 0;
 }
 
@@ -103,6 +128,7 @@ struct parser {
     char xml_err[256], schema_err[256];
     int check_ids;              /* validating: RequestIDs must be unique */
     int field_line;             /* line of the current RequestID */
+    int id_seen;                /* the current CSR's RequestID was checked */
     struct idset ids;
 };
 
@@ -281,7 +307,10 @@ static void end_field(struct parser *p)
     }
     case F_REQUEST_ID:
         if (p->cur) canon_request_id(p->cur->request_id, s, n);
-        if (p->check_ids && p->count <= p->max_csrs) {
+        /* one RequestID per CSR is checked (a second one is a schema error
+         * anyway), so the set never holds more than max_csrs + 1 */
+        if (p->check_ids && p->count <= p->max_csrs && !p->id_seen) {
+            p->id_seen = 1;
             char id[REQ_ID_MAX + 1];
             canon_request_id(id, s, n);
             int line = p->field_line;
@@ -329,6 +358,7 @@ static int start_element(struct parser *p, int depth, const char *name)
             p->cur->errtext[0] = '\0';
         }
         p->in_csr = 1;
+        p->id_seen = 0;
     } else if (depth == 3 && p->in_csr) {
         if (strcmp(name, "RequestID") == 0) {
             p->field = F_REQUEST_ID;

@@ -2,24 +2,27 @@
 #
 #   make fuzz                      build, make seeds, run each harness FUZZ_SECONDS (default 60)
 #   make fuzz FUZZ_SECONDS=600     longer
-#   make fuzz-build                only build build-fuzz/fuzz_parse and build-fuzz/fuzz_validate
+#   make fuzz-build                only build build/fuzz/fuzz_parse and build/fuzz/fuzz_validate
 #   make fuzz FUZZ_TARGETS=parse   one harness
-#   build-fuzz/fuzz_parse CRASHFILE   reproduce (from the repository root)
+#   make fuzz FUZZ_FORK=2          libFuzzer's fork mode on 2 processes, going on after
+#                                  crashes and timeouts (each one saved as an artifact)
+#   build/fuzz/fuzz_parse CRASHFILE   reproduce (from the repository root)
 #
 # The stages are compiled again with clang (-fsanitize=fuzzer-no-link,address,
-# undefined) into build-fuzz/stages/: the gcc objects of build/ are not reused.
-# Corpora grow in build-fuzz/corpus/NAME (kept between runs; seeds from
-# tests/fuzz/make_seeds.sh in build-fuzz/seeds/NAME); crashes, timeouts and
-# leaks are written to build-fuzz/artifacts/NAME-*.  After each run the summary
+# undefined) into build/fuzz/stages/: the gcc objects of build/ are not reused.
+# Everything lives under build/fuzz/ (ignored by git, removed by make clean):
+# corpora grow in build/fuzz/corpus/NAME (kept between runs; seeds from
+# tests/fuzz/make_seeds.sh in build/fuzz/seeds/NAME); crashes, timeouts and
+# leaks are written to build/fuzz/artifacts/NAME-*; logs to build/fuzz/logs/.  After each run the summary
 # line gives executions and libFuzzer's cov: (edges) and ft: (features).
 # Needs clang and libclang-rt-dev (libFuzzer); `make fuzz-deps` installs them.
 
 FUZZ_CC       ?= clang
 FUZZ_SECONDS  ?= 60
 FUZZ_TARGETS  ?= parse validate
-FUZZ_JOBS     ?= 1
+FUZZ_FORK     ?= 0
 FUZZ_FLAGS    ?=
-FUZZ_B        := build-fuzz
+FUZZ_B        := build/fuzz
 FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra \
                  -Istages $(shell pkg-config --cflags libxml-2.0 2>/dev/null) $(FUZZ_SAN)
@@ -62,19 +65,24 @@ fuzz: fuzz-build fuzz-seeds
 	  mkdir -p $(FUZZ_B)/corpus/$$t; \
 	  case $$t in parse) ml=$(FUZZ_MAXLEN_parse);; *) ml=$(FUZZ_MAXLEN_validate);; esac; \
 	  log=$(FUZZ_B)/logs/$$t-$$(date +%Y%m%d-%H%M%S).log; \
-	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s (log $$log)"; \
+	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s (log $$log)"; touch $$log.start; \
+	  fork=; [ "$(FUZZ_FORK)" -gt 0 ] && fork="-fork=$(FUZZ_FORK) -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1"; \
 	  ./$(FUZZ_B)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$ml -timeout=10 -rss_limit_mb=4096 \
-	    -print_final_stats=1 -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
-	    -artifact_prefix=$(FUZZ_B)/artifacts/$$t- $(FUZZ_FLAGS) \
+	    -print_final_stats=1 $$fork -artifact_prefix=$(FUZZ_B)/artifacts/$$t- $(FUZZ_FLAGS) \
 	    $(FUZZ_B)/corpus/$$t $(FUZZ_B)/seeds/$$t >$$log 2>&1; rc=$$?; \
-	  execs=$$(grep -a 'stat::number_of_executed_units' $$log | awk '{s += $$2} END {print s + 0}'); \
 	  last=$$(grep -aE '^#[0-9]+.*cov: [0-9]+ ft: [0-9]+' $$log | tail -n 1); \
+	  execs=$$(grep -a 'stat::number_of_executed_units' $$log | awk '{s += $$2} END {print s + 0}'); \
+	  [ "$$execs" -gt 0 ] || execs=$$(echo "$$last" | sed -nE 's/^#([0-9]+).*/\1/p'); \
 	  cov=$$(echo "$$last" | sed -nE 's/.*cov: ([0-9]+).*/\1/p'); \
 	  ft=$$(echo "$$last" | sed -nE 's/.*ft: ([0-9]+).*/\1/p'); \
-	  corp=$$(echo "$$last" | sed -nE 's/.*corp: ([0-9]+\/[0-9a-zA-Z]+).*/\1/p'); \
-	  echo "fuzz_$$t: exit $$rc, $$execs executions, cov: $$cov ft: $$ft corp: $$corp"; \
-	  if [ $$rc -ne 0 ]; then fail=1; \
-	    grep -aE '^==[0-9]+==ERROR|^SUMMARY|fuzz_(parse|validate): |Test unit written to|ALARM|timeout' $$log | head -n 8 | sed 's/^/    /'; fi; \
+	  corp=$$(echo "$$last" | sed -nE 's/.*corp: ([0-9]+(\/[0-9a-zA-Z]+)?).*/\1/p'); \
+	  new=$$(find $(FUZZ_B)/artifacts -name "$$t-*" -newer $$log.start 2>/dev/null | sort); \
+	  echo "fuzz_$$t: exit $$rc, $$execs executions, cov: $$cov ft: $$ft corp: $$corp, new artifacts: $$(echo $$new | wc -w)"; \
+	  if [ $$rc -ne 0 ] || [ -n "$$new" ]; then fail=1; \
+	    grep -aE '^==[0-9]+==ERROR|^SUMMARY|^fuzz_(parse|validate): ' $$log | sort | uniq -c | sort -rn | head -n 6 | sed 's/^/    /'; \
+	    for a in $$new; do \
+	      echo "    $$a: $$(timeout 60 ./$(FUZZ_B)/fuzz_$$t $$a 2>&1 | grep -aE '^fuzz_(parse|validate): |^SUMMARY|ALARM: working on' | head -n 1)"; \
+	    done; fi; \
 	done; exit $$fail
 
 fuzz-clean:

@@ -13,13 +13,16 @@
  * (OK, E_XML, E_TOO_MANY, E_SCHEMA); error texts are NUL-terminated inside
  * their buffer; a chunk never holds more than its capacity; every kept field
  * is NUL-terminated within its bound; every CSRBody lies inside the chunk's
- * arena; CSR counts never run past max_csrs + 1; the reader never asks for
- * bytes after it has been told the input ended, and a parse without a schema
- * agrees with a validating one that the file is well-formed (a file the
- * validating reader finds well-formed is never E_XML without the schema).
+ * arena; CSR counts never run past max_csrs + 1; and a parse without a
+ * schema agrees with a validating one that the file is well-formed (a file
+ * the validating reader finds well-formed is never E_XML without the schema:
+ * else intake accepts a file that processing cannot read back).
  *
  * FUZZ_MAX_CSRS (environment, default 50000 as in production) sets max_csrs;
- * a small value (e.g. 4) reaches E_TOO_MANY with small inputs.
+ * a small value (e.g. 4) reaches E_TOO_MANY with small inputs (and, with
+ * more than 2 * (max_csrs + 1) distinct RequestIDs, the RequestID set's hang).
+ * FUZZ_PARSE_CROSSCHECK=0 turns the with/without-schema agreement check off,
+ * to look past a known disagreement for other faults.
  * FUZZ_SCHEMA (environment) overrides the path of the request XSD.
  */
 #include <stddef.h>
@@ -40,6 +43,7 @@
 
 static void *schema;
 static uint64_t max_csrs = 50000;
+static int crosscheck = 1;
 
 struct mem {
     const uint8_t *p;
@@ -146,9 +150,6 @@ static enum batch_code run(const uint8_t *data, size_t size, void *xsd, int keep
         fprintf(stderr, "fuzz_parse: %s without a message\n", batch_code_name(bc));
         abort();
     }
-    if (m.ended > 1 && bc == BC_OK) {
-        fprintf(stderr, "fuzz_parse: read again after the end (%d times)\n", m.ended);
-    }
     chunk_free(c);
     parse_close(p);
     return bc;
@@ -161,8 +162,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     char err[512];
     const char *path = getenv("FUZZ_SCHEMA");
     const char *mc = getenv("FUZZ_MAX_CSRS");
+    const char *cc = getenv("FUZZ_PARSE_CROSSCHECK");
     if (mc && *mc)
         max_csrs = strtoull(mc, NULL, 10);
+    if (cc && *cc == '0')
+        crosscheck = 0;
     xmlInitParser();
     xmlSetGenericErrorFunc(NULL, silent);
     schema = parse_schema_load(path ? path : FUZZ_SCHEMA_PATH, err, sizeof err);
@@ -178,7 +182,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum batch_code with = run(data, size, schema, 0, 0, 512);
     enum batch_code without = run(data, size, NULL, 1, 1 + size % 13, 3);
     /* the schema only adds faults: a file well-formed for the validating
-     * reader is well-formed without it, and E_TOO_MANY is seen by both */
+     * reader is well-formed without it (else intake accepts what processing
+     * cannot read back), and E_TOO_MANY is seen by both */
+    if (!crosscheck)
+        return 0;
     if ((with == BC_OK || with == BC_SCHEMA) && without == BC_XML) {
         fprintf(stderr, "fuzz_parse: %s with the schema, E_XML without it\n", batch_code_name(with));
         abort();

@@ -16,7 +16,8 @@ For every case:
              DeviceID in canonical form unless the code is E_DEVICE_ID, and a
              serial for every issued certificate.
   E_...      a receipt (valid) saying Rejected with that ErrorCode, the file's
-             name in File, a non-empty ErrorText (matching ~REGEX if given), no
+             name in File, a non-empty ErrorText (matching ~REGEX if given; for
+             E_XML more than "line N: not well-formed XML"), no
              Turn/ScheduledNight/RetrieveNotBefore, a CSRCount/BatchID only if
              it is what the file says; the entry moved as itself to rejected/
              (same type; same bytes, same link target, same inode or same
@@ -172,6 +173,7 @@ def same_entry(case, src, dst):
 cases = load_expect()
 names = {c[0] for c in cases}
 acc_receipts, acc_archives, acc_responses = set(), set(), set()
+vague = []       # E_XML receipts that do not say what is wrong
 labels = {}
 lp = os.path.join(corpus, "labels.tsv")
 if os.path.exists(lp):
@@ -306,6 +308,8 @@ for name, code, detail in cases:
         continue
 
     # rejected
+    if code == "E_XML" and re.fullmatch(r"line \d+: not well-formed XML", etext or ""):
+        vague.append(name)
     for el in ("Turn", "ScheduledNight", "RetrieveNotBefore"):
         if r.find(NS + el) is not None:
             bad(name, "Rejected receipt carries %s" % el)
@@ -333,6 +337,11 @@ for name, code, detail in cases:
                  or re.fullmatch(re.escape(stem) + r"\.\d+\.xml\.zst", a)]
     if leftovers and stem not in acc_archives:
         bad(name, "rejected, but archive/ holds %s" % leftovers)
+
+# SPEC 1: every error message says what is wrong
+if vague:
+    bad("E_XML receipts", "%d say only 'line N: not well-formed XML', not what is wrong: %s"
+        % (len(vague), ", ".join(printable(v) for v in vague)))
 
 # nothing else
 for d, allowed, what in (("receipts", acc_receipts, "receipt"), ("responses", acc_responses, "response")):
