@@ -6,6 +6,7 @@
 #include <ini.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum kind { K_LONG, K_HHMM, K_STR, K_OID, K_CUTOFF, K_TZ };
@@ -104,7 +105,9 @@ static int set_value(const struct setting *s, const char *v, struct config *cfg,
     case K_TZ: {
         char path[CFG_STR_MAX + 64];
         snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
-        if (strcmp(v, "UTC") != 0 && (strstr(v, "..") || v[0] == '/' || access(path, R_OK) != 0)) {
+        struct stat zst;
+        if (!*v || (strcmp(v, "UTC") != 0 && (strstr(v, "..") || v[0] == '/' || stat(path, &zst) != 0 ||
+                                             !S_ISREG(zst.st_mode)))) {
             snprintf(err, errlen, "[%s] %s = '%s': no such time zone in /usr/share/zoneinfo "
                      "(a name such as Europe/London; install tzdata if it is missing)", s->section, s->name, v);
             return -1;
