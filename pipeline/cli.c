@@ -1,6 +1,7 @@
 /* cli.c - helpers shared by the sub-commands; see cli.h. */
 #include "cli.h"
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -15,6 +16,22 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'smki-batch %s --help'.\n", cmd);
     return EXIT_USAGE;
+}
+
+int cli_home_only(int argc, char **argv, const char *cmd, void (*help)(void), const char **root)
+{
+    static const struct option opts[] = {
+        {"home", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int c;
+    *root = home_default();
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'H': *root = optarg; break;
+        case 'h': help(); return 0;
+        default: return cli_usage_error(cmd, "unknown option");
+        }
+    }
+    return -1;
 }
 
 int cli_open_home(struct home *h, const char *root)

@@ -31,6 +31,11 @@ int cmd_report(int argc, char **argv);   /* report, forecast */   /* suspend, re
 /* cli_usage_error - "smki-batch CMD: msg" + "try --help"; returns 2 */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cli_home_only - option parsing for a command whose only option is --home
+ * (and --help): -1 to go on (with *root set and optind at the first
+ * argument), else the exit status to return */
+int cli_home_only(int argc, char **argv, const char *cmd, void (*help)(void), const char **root);
+
 /* cli_open_home - home_open + timezone, printing the error; 0 or -1 */
 int cli_open_home(struct home *h, const char *root);
 

@@ -20,17 +20,9 @@ static void help(void)
 
 int cmd_config(int argc, char **argv)
 {
-    const char *root = home_default();
-    static const struct option opts[] = {
-        {"home", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'H': root = optarg; break;
-        case 'h': help(); return 0;
-        default: return cli_usage_error("config", "unknown option");
-        }
-    }
+    const char *root;
+    int st = cli_home_only(argc, argv, "config", help, &root);
+    if (st >= 0) return st;
     if (optind + 1 != argc || (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "show") != 0))
         return cli_usage_error("config", "say 'check' or 'show'");
     struct home h;

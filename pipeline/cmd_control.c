@@ -78,10 +78,8 @@ int cmd_control(int argc, char **argv)
     if (cli_open_home(&h, root) != 0) return 1;
     struct store *s = cli_open_store(&h, STORE_READ_ONLY);
     if (!s) return 1;
-    uint64_t turn;
     struct batch b;
-    int rc = store_batch_lookup(s, party, batch_id, &turn);
-    if (rc == 1) rc = store_batch_get(s, turn, &b);
+    int rc = store_batch_find(s, party, batch_id, &b);
     store_close(s);
     char ptext[EUI64_TEXT_LEN + 1];
     eui64_format(party, ptext);

@@ -19,17 +19,9 @@ static void help(void)
 
 int cmd_metrics(int argc, char **argv)
 {
-    const char *root = home_default();
-    static const struct option opts[] = {
-        {"home", required_argument, 0, 'H'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'H': root = optarg; break;
-        case 'h': help(); return 0;
-        default: return cli_usage_error("metrics", "unknown option");
-        }
-    }
+    const char *root;
+    int st = cli_home_only(argc, argv, "metrics", help, &root);
+    if (st >= 0) return st;
     if (optind < argc) return cli_usage_error("metrics", "unexpected argument '%s'", argv[optind]);
     struct home h;
     if (cli_open_home(&h, root) != 0) return 1;

@@ -684,3 +684,10 @@ int store_forecast_get(struct store *s, const uint8_t party[8], const char *mont
     }
     return rc;
 }
+
+int store_batch_find(struct store *s, const uint8_t party[8], const char *batch_id, struct batch *b)
+{
+    uint64_t turn;
+    int rc = store_batch_lookup(s, party, batch_id, &turn);
+    return rc == 1 ? store_batch_get(s, turn, b) : rc;
+}

@@ -93,6 +93,9 @@ struct batch {
 /* store_batch_lookup - the turn of party+batch_id: 1 found (turn set), 0, -1 */
 int store_batch_lookup(struct store *s, const uint8_t party[8], const char *batch_id, uint64_t *turn);
 
+/* store_batch_find - the batch record of party+batch_id: 1 found, 0, -1 */
+int store_batch_find(struct store *s, const uint8_t party[8], const char *batch_id, struct batch *b);
+
 /* store_batch_accept - give b the next turn and write counter, record and
  * index in one synced WriteBatch.  b->turn is set on success. */
 int store_batch_accept(struct store *s, struct batch *b);
