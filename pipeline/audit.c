@@ -251,3 +251,24 @@ long audit_verify(const char *home, const char *expect_head, FILE *out, long *en
     }
     return problems;
 }
+
+int audit_tail_contains(const char *home, const char *text)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/audit.log", home);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct stat st;
+    int found = 0;
+    if (fstat(fd, &st) == 0) {
+        size_t n = st.st_size > (1 << 20) ? (1 << 20) : (size_t)st.st_size;
+        char *buf = xmalloc(n + 1);
+        if (pread(fd, buf, n, st.st_size - (off_t)n) == (ssize_t)n) {
+            buf[n] = '\0';
+            found = memmem(buf, n, text, strlen(text)) != NULL;
+        }
+        free(buf);
+    }
+    close(fd);
+    return found;
+}

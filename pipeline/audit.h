@@ -30,6 +30,11 @@ int audit_append(const char *home, const char *event, const char *fmt, ...)
  * head (may be NULL, 96 bytes) receives "<seq>:<hash>" of the new entry */
 int audit_append_text(const char *home, const char *event, const char *details, char *head);
 
+/* audit_tail_contains - 1 if one of the last entries (the last 1 MiB of
+ * the log) contains text; 0 if not or unreadable.  Recovery uses it so that
+ * an entry written just before a crash is not written twice. */
+int audit_tail_contains(const char *home, const char *text);
+
 /* audit_verify - check the whole chain; prints each problem (naming the
  * line and entry) to out; returns the number of problems (0 = intact), or
  * -1 when the log cannot be read.  expect_head (may be NULL): "<seq>:<hash>"

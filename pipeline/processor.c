@@ -167,8 +167,10 @@ static void *parse_thread(void *arg)
             chanq_push(j->free_q, c);
             if (n < 0) {
                 enum batch_code bc = parse_finish(ps, err, sizeof err);
-                job_fail(j, 0, "archived request %s: %s %s", path,
-                         archive_error(ar)[0] ? archive_error(ar) : batch_code_name(bc), err);
+                if (archive_error(ar)[0])
+                    job_fail(j, 0, "archived request %s: %s", path, archive_error(ar));
+                else
+                    job_fail(j, 1, "archived request %s cannot be read back: %s %s", path, batch_code_name(bc), err);
             }
             break;
         }
@@ -178,10 +180,10 @@ static void *parse_thread(void *arg)
     }
     if (!atomic_load(&j->aborted)) {
         enum batch_code bc = parse_finish(ps, err, sizeof err);
-        if (archive_error(ar)[0])
+        if (archive_error(ar)[0])   /* reading it: try again later */
             job_fail(j, 0, "archived request %s: %s", path, archive_error(ar));
-        else if (bc != BC_OK)
-            job_fail(j, 0, "archived request %s: %s %s", path, batch_code_name(bc), err);
+        else if (bc != BC_OK)       /* its content (checksummed): retrying cannot help */
+            job_fail(j, 1, "archived request %s cannot be read back: %s %s", path, batch_code_name(bc), err);
         else if (j->parsed != j->b->csrs)
             job_fail(j, 1, "archived request %s holds %" PRIu64 " CSRs, the queue says %u",
                      path, j->parsed, j->b->csrs);
@@ -704,9 +706,12 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
             b->state = BATCH_DONE;
             b->completed_at = completed_at_of(dst);
             if (!b->completed_at) b->completed_at = clock_now();
-            char head[96] = "";
+            char head[96] = "", mark[96];
             struct store_batch *wb = store_wb_new();
-            if (audit_done(p, b, 1, head) == 0 && head[0]) store_wb_add_audit_head(wb, head);
+            /* the entry may have been written just before the crash */
+            snprintf(mark, sizeof mark, " batch-done turn=%" PRIu64 " ", b->turn);
+            if (!audit_tail_contains(p->home->root, mark) && audit_done(p, b, 1, head) == 0 && head[0])
+                store_wb_add_audit_head(wb, head);
             store_wb_add_batch(wb, b);
             int rc = store_wb_commit(p->store, wb);
             store_wb_free(wb);
@@ -754,13 +759,17 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
 
     pthread_t parser, deduper, vt[MAX_WORKERS], sg[MAX_WORKERS];
     struct worker_arg wa[MAX_WORKERS];
-    pthread_create(&parser, NULL, parse_thread, &j);
-    pthread_create(&deduper, NULL, dedup_thread, &j);
+    pthread_attr_t attr;   /* 1 MiB stacks, not 8: the stages keep their data in chunks */
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1u << 20);
+    pthread_create(&parser, &attr, parse_thread, &j);
+    pthread_create(&deduper, &attr, dedup_thread, &j);
     for (int i = 0; i < p->nworkers; i++) {
         wa[i] = (struct worker_arg){&j, i};
-        pthread_create(&vt[i], NULL, validate_thread, &wa[i]);
-        pthread_create(&sg[i], NULL, sign_thread, &wa[i]);
+        pthread_create(&vt[i], &attr, validate_thread, &wa[i]);
+        pthread_create(&sg[i], &attr, sign_thread, &wa[i]);
     }
+    pthread_attr_destroy(&attr);
 
     write_stage(&j, stop, stop_arg);
     struct timespec wcpu1;

@@ -9,6 +9,7 @@
  */
 #include "parse.h"
 
+#include <errno.h>
 #include <libxml/xmlreader.h>
 #include <libxml/xmlschemas.h>
 #include <stdio.h>
@@ -233,6 +234,10 @@ struct parser *parse_open(parse_read_fn rd, void *io, void *schema, uint64_t max
         return p;
     }
     xmlTextReaderSetStructuredErrorHandler(p->reader, on_error, p);
+    /* with a schema attached, libxml2 reports namespace errors (xmlns:p="")
+     * through the thread's global handler, not the reader's: catch both, so
+     * that intake never accepts what processing would refuse */
+    xmlSetStructuredErrorFunc(p, on_error);
     if (schema) {
         p->check_ids = 1;
         idset_init(&p->ids, max_csrs + 1);
@@ -248,6 +253,7 @@ void parse_close(struct parser *p)
 {
     if (!p) return;
     if (p->reader) xmlFreeTextReader(p->reader);
+    xmlSetStructuredErrorFunc(NULL, NULL);
     if (p->check_ids) idset_free(&p->ids);
     free(p->text);
     free(p);
@@ -275,14 +281,19 @@ static void copy_bounded(char *dst, size_t cap, const char *s, size_t n)
     dst[n] = '\0';
 }
 
-/* canon_request_id - decimal without sign or leading zeros */
-static void canon_request_id(char *dst, const char *s, size_t n)
+/* canon_request_id_n - decimal without sign or leading zeros, in cap bytes */
+static void canon_request_id_n(char *dst, size_t cap, const char *s, size_t n)
 {
     const char *t;
     n = trimmed(s, n, &t);
     if (n && *t == '+') { t++; n--; }
     while (n > 1 && *t == '0') { t++; n--; }
-    copy_bounded(dst, REQ_ID_MAX + 1, t, n);
+    copy_bounded(dst, cap, t, n);
+}
+
+static void canon_request_id(char *dst, const char *s, size_t n)
+{
+    canon_request_id_n(dst, REQ_ID_MAX + 1, s, n);
 }
 
 /* end_field - a field's end tag: store its text */
@@ -300,8 +311,10 @@ static void end_field(struct parser *p)
         char buf[32];
         copy_bounded(buf, sizeof buf, s, n);
         char *end;
+        errno = 0;
         unsigned long long v = strtoull(buf, &end, 10);
-        p->hdr.have_count = *buf && !*end;
+        /* only a count that is one (the XSD judges the rest) is echoed */
+        p->hdr.have_count = *buf >= '0' && *buf <= '9' && !*end && errno == 0;
         p->hdr.declared_count = v;
         break;
     }
@@ -311,8 +324,11 @@ static void end_field(struct parser *p)
          * anyway), so the set never holds more than max_csrs + 1 */
         if (p->check_ids && p->count <= p->max_csrs && !p->id_seen) {
             p->id_seen = 1;
-            char id[REQ_ID_MAX + 1];
-            canon_request_id(id, s, n);
+            char id[REQ_ID_MAX + 2];
+            canon_request_id_n(id, sizeof id, s, n);
+            if (strlen(id) > REQ_ID_MAX && !p->schema_err[0])
+                snprintf(p->schema_err, sizeof p->schema_err, "line %d: RequestID has more than %d digits",
+                         p->field_line, REQ_ID_MAX);
             int line = p->field_line;
             uint32_t first = idset_add(&p->ids, id, (uint32_t)line);
             if (first && !p->schema_err[0])

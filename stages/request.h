@@ -21,7 +21,7 @@
 
 #include "codes.h"
 
-#define REQ_ID_MAX      40     /* RequestID digits kept (XSD: positive integer) */
+#define REQ_ID_MAX      128    /* RequestID digits kept; longer is E_SCHEMA (a size limit) */
 #define REQ_DEVICE_MAX  64     /* DeviceID as written (XSD bound) */
 #define REQ_USAGE_MAX   16     /* CertificateUsage as written (XSD bound) */
 #define REQ_CSR_B64_MAX 8192   /* CSRBody characters (XSD bound) */

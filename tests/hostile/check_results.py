@@ -361,8 +361,12 @@ if logfile:
     with open(logfile, "rb") as f:
         log = f.read().decode("utf-8", "replace")
     for name, code, _ in cases:
-        if code == "IGNORED" and not name.endswith(".tmp") and not re.search(r"[\x00-\x1f]", name):
-            if ("incoming/%s" % name) not in log:
+        if code == "IGNORED" and not name.endswith(".tmp"):
+            esc = "".join(chr(b) if 0x20 <= b < 0x7f else "\\x%02x" % b for b in name.encode("utf-8"))
+            forms = {"incoming/" + esc, "incoming/" + esc.replace("\\x", "\\X")}
+            if not re.search(r"[\x00-\x1f]", name):
+                forms.add("incoming/" + name)
+            if not any(f in log or f.lower() in log.lower() for f in forms):
                 bad(name, "ignored without a word in the log (SPEC 2: ignored and logged)")
     for ln in log.split("\n"):
         if "FORGED" in ln and ln.startswith("2026-01-01T00:00:00Z"):

@@ -7,7 +7,9 @@
 #   hostile_drop CORPUS DEST     every case of CORPUS/expect.tsv into DEST, as itself
 #   hostile_drain HOME TAG [PREFIX...]
 #                                run --drain (under PREFIX, e.g. a ulimit wrapper),
-#                                HOSTILE_TIMEOUT s (default 120); when it hangs or
+#                                HOSTILE_TIMEOUT s (default 120), stopped early
+#                                when spool/ shows no progress for HOSTILE_STALL s
+#                                (default 60); when it hangs or
 #                                dies while taking a file, that file (the oldest
 #                                left in incoming/) is reported, set aside in
 #                                quarantine-TAG/ and the drain run again.  Sets
@@ -116,6 +118,46 @@ EOF
 
 hostile_secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
+# the spool's state: what is in incoming/, how many receipts, the sizes of the
+# response files (partial ones grow while a batch is processed)
+hostile_spool_sig() {   # HOME
+    { ls -A "$1/spool/incoming"; ls "$1/spool/receipts" | wc -l; ls -lA "$1/spool/responses"; } 2>/dev/null | md5sum
+}
+
+# hostile_kill_tree PID SIGNAL: the process and its descendants, by id
+hostile_kill_tree() {
+    local c
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do hostile_kill_tree "$c" "$2"; done
+    kill "-$2" "$1" 2>/dev/null
+}
+
+# hostile_run_watched HOME LOG [PREFIX...]: run --drain under timeout
+# HOSTILE_TIMEOUT; also stopped (exit 124) when the spool has not changed for
+# HOSTILE_STALL seconds (default 60): a hang, told from a slow file sooner
+hostile_run_watched() {
+    local home=$1 log=$2 pid sig last now since rc=0
+    shift 2
+    "$@" timeout -k 5 "${HOSTILE_TIMEOUT:-120}" "$SMKI_BIN" run --home "$home" --drain >"$log" 2>&1 &
+    pid=$!
+    last=$(hostile_spool_sig "$home")
+    since=$SECONDS
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 1
+        now=$(hostile_spool_sig "$home")
+        if [ "$now" != "$last" ]; then
+            last=$now
+            since=$SECONDS
+        elif [ $((SECONDS - since)) -ge "${HOSTILE_STALL:-60}" ]; then
+            echo "(no change in spool/ for ${HOSTILE_STALL:-60} s: stopping the drain)" >>"$log"
+            hostile_kill_tree "$pid" KILL
+            wait "$pid" 2>/dev/null
+            return 124
+        fi
+    done
+    wait "$pid" || rc=$?
+    return $rc
+}
+
 HOSTILE_SKIPS=()
 hostile_drain() {   # HOME TAG [PREFIX...]
     local home=$1 tag=$2 attempt=0 rc t0 secs san culprit what t_all=$EPOCHREALTIME
@@ -126,8 +168,7 @@ hostile_drain() {   # HOME TAG [PREFIX...]
         attempt=$((attempt + 1))
         t0=$EPOCHREALTIME
         rc=0
-        "$@" timeout -k 5 "${HOSTILE_TIMEOUT:-120}" "$SMKI_BIN" run --home "$home" --drain \
-            >"$tag-drain-$attempt.log" 2>&1 || rc=$?
+        hostile_run_watched "$home" "$tag-drain-$attempt.log" "$@" || rc=$?
         secs=$(hostile_secs "$t0")
         cat "$tag-drain-$attempt.log" >>"$tag-drain.log"
         echo "$tag: drain attempt $attempt: exit $rc after $secs s"
@@ -142,7 +183,7 @@ hostile_drain() {   # HOME TAG [PREFIX...]
         fi
         culprit=$(hostile_next_takeable "$home/spool/incoming")
         if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-            what="did not finish within ${HOSTILE_TIMEOUT:-120} s (hang)"
+            what="did not finish (hang: no progress for ${HOSTILE_STALL:-60} s, or over ${HOSTILE_TIMEOUT:-120} s in all)"
         else
             what="exited $rc$( [ "$rc" -gt 128 ] && echo " (signal $((rc - 128)))")"
         fi

@@ -324,10 +324,9 @@ static void test_chunk(void **state)
     assert_string_equal(doc_text(&d, "string(//b:Result[5]/b:DeviceID)"), "00-DB-12-34-56-78-90-A7");
     assert_string_equal(doc_text(&d, "string(//b:Result[5]/b:CertificateUsage)"), "XX&");
     assert_string_equal(doc_text(&d, "string(//b:Result[5]/b:ErrorCode)"), "E_USAGE");
-    /* 6: all-zero device as written; non-ASCII replaced */
+    /* 6: all-zero device as written; valid UTF-8 kept (the document parsed) */
     assert_string_equal(doc_text(&d, "string(//b:Result[6]/b:DeviceID)"), "00-00-00-00-00-00-00-00");
     const char *t6 = doc_text(&d, "string(//b:Result[6]/b:ErrorText)");
-    assert_null(strchr(t6, '\xC3'));
     tu_assert_contains(t6, "all zeros ");
     /* 7: E_INTERNAL */
     assert_string_equal(doc_text(&d, "string(//b:Result[7]/b:ErrorCode)"), "E_INTERNAL");
