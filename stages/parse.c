@@ -129,6 +129,13 @@ struct parser {
     char xml_err[256], schema_err[256];
     int check_ids;              /* validating: RequestIDs must be unique */
     int field_line;             /* line of the current RequestID */
+    uint64_t bytes_in;          /* bytes read so far */
+    uint64_t tags_seen;         /* "<CSR" start tags in them (unprefixed) */
+    uint64_t over_at;           /* 1 + offset of the tag over max_csrs, or 0 */
+    uint64_t tag_start;
+    int tagpos;
+    int in_markup;
+    uint32_t markup_len;
     int id_seen;                /* the current CSR's RequestID was checked */
     struct idset ids;
 };
@@ -162,6 +169,38 @@ static int io_read(void *ctx, char *buf, int len)
 {
     struct parser *p = ctx;
     int n = p->rd(p->io, buf, len);
+    /* count CSR start tags in the bytes as they stream in, and remember
+     * where the one over the limit starts: libxml2 parses ahead of the
+     * reader, so a fault just after it can surface before the reader
+     * reaches it (SPEC 5: the 50,001st is E_TOO_MANY whatever else) */
+    for (int i = 0; i < n; i++) {
+        char c = buf[i];
+        /* a markup run ('<' to '>') over 64 KiB: libxml2's attribute
+         * handling is quadratic (100,000 attributes take minutes); no tag
+         * of a request comes near this */
+        if (c == '<') p->in_markup = 1, p->markup_len = 0;
+        else if (c == '>') p->in_markup = 0;
+        else if (p->in_markup && ++p->markup_len > 65536) {
+            if (!p->xml_err[0])
+                snprintf(p->xml_err, sizeof p->xml_err, "byte %llu: a tag longer than 64 KiB (too many attributes?)",
+                         (unsigned long long)(p->bytes_in + (uint64_t)i));
+            return -1;
+        }
+        if (p->over_at) continue;
+        uint64_t at = p->bytes_in + (uint64_t)i;
+        if (p->tagpos == 0 ? c == '<' : p->tagpos < 4 ? c == "<CSR"[p->tagpos] : (c == '>' || c == ' ' ||
+                                                                                    c == '\t' || c == '\n' || c == '\r' || c == '/')) {
+            if (p->tagpos == 0) p->tag_start = at;
+            if (++p->tagpos == 5) {
+                p->tagpos = 0;
+                if (++p->tags_seen > p->max_csrs) p->over_at = p->tag_start + 1;
+            }
+        } else {
+            p->tagpos = c == '<' ? 1 : 0;
+            if (c == '<') p->tag_start = at;
+        }
+    }
+    if (n > 0) p->bytes_in += (uint64_t)n;
     /* sniff the first two bytes, however the reads are cut */
     for (int i = 0; i < n && p->sniffed < 2; i++) p->sniff[p->sniffed++] = (unsigned char)buf[i];
     if (!p->first_read_done && p->sniffed == 2) {
@@ -407,6 +446,18 @@ static void step(struct parser *p)
         if (r != 1) {
             if (r < 0 && !p->xml_err[0]) snprintf(p->xml_err, sizeof p->xml_err, "line %d: not well-formed XML",
                                                   xmlTextReaderGetParserLineNumber(p->reader));
+            /* libxml2 stops any text node at 10 MB; when it stopped inside a
+             * field we already found over its bound, the fault is the
+             * field's size (E_SCHEMA, SPEC 5), not the XML */
+            if (r < 0 && p->field != F_NONE && strstr(p->xml_err, "huge text node") &&
+                !p->schema_err[0]) {
+                static const char *const FIELD_NAMES[] = {"", "BatchID", "PartyID", "CSRCount", "RequestID",
+                                                          "DeviceID", "CertificateUsage", "CSRBody"};
+                snprintf(p->schema_err, sizeof p->schema_err,
+                         "line %d: element %s is longer than the schema allows (libxml2 stopped it at 10 MB)",
+                         xmlTextReaderGetParserLineNumber(p->reader), FIELD_NAMES[p->field]);
+                p->xml_err[0] = '\0';
+            }
             p->done = 1;
             break;
         }
@@ -498,6 +549,13 @@ enum batch_code parse_finish(struct parser *p, char *err, size_t errlen)
         chunk_free(scratch);
     }
     err[0] = '\0';
+    /* a fault the parser met after the CSR over the limit */
+    if (p->xml_err[0] && p->over_at && p->reader &&
+        (uint64_t)xmlTextReaderByteConsumed(p->reader) >= p->over_at - 1 && p->verdict != BC_TOO_MANY) {
+        p->verdict = BC_TOO_MANY;
+        p->count = p->tags_seen;
+        p->xml_err[0] = '\0';
+    }
     if (p->xml_err[0]) {
         snprintf(err, errlen, "%s", p->xml_err);
         return BC_XML;

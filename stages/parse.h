@@ -46,8 +46,8 @@ const char *batch_code_name(enum batch_code c);
 typedef int (*parse_read_fn)(void *io, char *buf, int len);
 
 struct parse_header {
-    char     batch_id[65];
-    char     party_text[65];
+    char     batch_id[257];     /* 64 characters of UTF-8 (XSD bound), as written */
+    char     party_text[257];
     uint8_t  party[8];
     int      have_party;        /* party_text parsed as an EUI-64 */
     uint64_t declared_count;    /* CSRCount */

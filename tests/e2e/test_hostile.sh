@@ -26,7 +26,8 @@
 
 # a sanitizer build runs libxml2's copying paths many times slower (ASan's
 # realloc always moves): longer limits by default
-if ldd "$SMKI_BIN" 2>/dev/null | grep -qE 'lib(a|t)san'; then
+# (no `ldd | grep -q`: with pipefail, grep's early exit fails the pipeline)
+if [[ $(ldd "$SMKI_BIN" 2>/dev/null) =~ lib(a|t)san ]]; then
     : "${HOSTILE_TIMEOUT:=1800}"
     : "${HOSTILE_STALL:=300}"
     : "${HOSTILE_FILE_BUDGET:=100}"

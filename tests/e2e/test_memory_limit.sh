@@ -15,7 +15,7 @@
 . "$REPO/tests/hostile/hostile_lib.sh"
 
 LIMIT_KB=${MEMLIMIT_KB:-524288}
-if ldd "$SMKI_BIN" 2>/dev/null | grep -qE 'lib(a|t)san'; then
+if [[ $(ldd "$SMKI_BIN" 2>/dev/null) =~ lib(a|t)san ]]; then
     echo "SKIP: $SMKI_BIN is a sanitizer build; ASan/TSan cannot run under ulimit -v"
     exit 0
 fi
