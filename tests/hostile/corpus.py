@@ -7,7 +7,8 @@ Called by make_corpus.sh, which has already put into DIR/.aux/:
   ossl-*.der     CSRs made by `openssl req` (no extensions, empty subject)
 Writes into DIR: one entry per case (regular files, links, a FIFO, a socket,
 a directory), DIR/expect.tsv, DIR/labels.tsv (per-request labels of the
-accepted batches) and DIR/timing.lst (cases also timed one by one).
+accepted batches) and DIR/timing.lst (cases also timed one by one; a path
+under .timing/ is a timing-only case, not in expect.tsv).
 
 Standard library only.  Every case has its own BatchID; every CSR of an
 accepted file is used once in the whole corpus (no accidental duplicate keys
@@ -405,6 +406,18 @@ s, rc = ok_batch("MANY-NSDECLS", root_attrs="".join(' xmlns:n%d="urn:x:%d"' % (i
 rejected("many_nsdecls.xml", s, "E_XML",
          "30,000 unused namespace declarations on the root: legal XML, but a tag over the reader's 64 KiB markup limit")
 TIMING.append("many_nsdecls.xml")
+
+# timing only (not dropped with the rest: DIR/.timing/): six CSRBody texts of
+# 9,990,000 characters, just under libxml2's text limit, in a 60 MB file (under
+# the 64 MiB limit): E_SCHEMA, in bounded time (the validating reader's cost
+# grows with the square of a text node's length)
+os.makedirs(os.path.join(DIR, ".timing"), exist_ok=True)
+cs = spare(6)
+for c in cs:
+    c["body"] = "A" * 9_990_000
+with open(os.path.join(DIR, ".timing", "six_big_bodies.xml"), "w") as f:
+    f.write(request("SIX-BIG-BODIES", cs))
+TIMING.append(".timing/six_big_bodies.xml")
 
 full = bad_batch("TRUNCATED-HALF")
 rejected("truncated_half.xml", full[: len(full) // 2], "E_XML", "the first half of a request")

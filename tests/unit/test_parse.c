@@ -519,10 +519,10 @@ static void test_intake_schema(void **state)
      * and refuses more, as an element size limit */
     char *id24 = replace1(doc, "<RequestID>2<", "<RequestID>999999999999999999999999<");
     char *id25 = replace1(doc, "<RequestID>2<", "<RequestID>9999999999999999999999999<");
-    char big[200] = "<RequestID>";
-    for (int i = 0; i < 129; i++) strcat(big, "9");
-    strcat(big, "<");
-    char *id129 = replace1(doc, "<RequestID>2<", big);
+    char bigid[200] = "<RequestID>";
+    for (int i = 0; i < 129; i++) strcat(bigid, "9");
+    strcat(bigid, "<");
+    char *id129 = replace1(doc, "<RequestID>2<", bigid);
     struct verdict v;
     run_intake(id24, strlen(id24), 0, 50000, g_schema, &v);
     assert_int_equal(v.code, BC_OK);
