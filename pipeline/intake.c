@@ -347,9 +347,10 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     struct parse_header hdr = *parse_header(p);   /* outlives the parser */
     const struct parse_header *h = &hdr;
     uint64_t count = parse_csr_count(p);
-    /* the reader may stop before the last bytes: archive the file whole */
+    /* the reader may stop before the last bytes: archive the file whole
+     * (only when it may be accepted: a rejected file is not archived) */
     char rest[16384];
-    while (!t.too_large && tap_read(&t, rest, sizeof rest) > 0)
+    while (code == BC_OK && !t.too_large && tap_read(&t, rest, sizeof rest) > 0)
         ;
     int read_err = ur_error(t.ur);
     ur_close(t.ur);

@@ -16,7 +16,7 @@
 #   HOSTILE_STALL        a drain whose spool/ shows no progress for this long is
 #                        stopped as hung (default 60)
 #   HOSTILE_FILE_BUDGET  seconds for one file alone beyond a trivial drain
-#                        (default 5; SPEC 1 wants a receipt within 1 s)
+#                        (default 20: a hang detector, not a timing; bench/ measures receipts)
 # When the drain hangs or dies while taking a file, that file is reported, set
 # aside and the drain run again, so that one run reports every finding.
 # With a sanitizer build the defaults are 1800, 300 and 100 s, and run_all.sh
@@ -34,7 +34,7 @@ if [[ $(ldd "$SMKI_BIN" 2>/dev/null) =~ lib(a|t)san ]]; then
     export HOSTILE_TIMEOUT HOSTILE_STALL
     echo "sanitizer build: drain timeout $HOSTILE_TIMEOUT s, stall $HOSTILE_STALL s, one-file budget $HOSTILE_FILE_BUDGET s"
 fi
-BUDGET=${HOSTILE_FILE_BUDGET:-5}
+BUDGET=${HOSTILE_FILE_BUDGET:-20}
 
 # wait_unlocked HOME: the store's LOCK free again (a killed run may take a moment)
 wait_unlocked() {
