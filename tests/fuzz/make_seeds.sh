@@ -18,7 +18,9 @@ GENCSR=$SMKI_BENCH/gencsr
 PARTY=90-B3-D5-1F-30-01-00-00
 [ -x "$GENCSR" ] || { echo "make_seeds.sh: $GENCSR is not built (make)" >&2; exit 1; }
 
-rm -rf "$OUT"
+# built aside and renamed into place, so that two runs at once do not collide
+FINAL=$OUT
+OUT=$(mktemp -d "${FINAL%/}.new.XXXXXX")
 mkdir -p "$OUT/parse" "$OUT/validate" "$OUT/work"
 W=$OUT/work
 
@@ -77,4 +79,6 @@ EOF
 printf '<BatchedCSRRequest xmlns="urn:smki:batched-csr:1"><Header><BatchID>a</BatchID><PartyID>0011223344556677</PartyID><CSRCount>0</CSRCount></Header><CSRs/></BatchedCSRRequest>' >"$OUT/parse/empty-csrs.xml"
 printf '<b:BatchedCSRRequest xmlns:b="urn:smki:batched-csr:1"><b:Header><b:BatchID>a</b:BatchID><b:PartyID>00-11-22-33-44-55-66-77</b:PartyID><b:CSRCount>2</b:CSRCount></b:Header><b:CSRs><b:CSR><b:RequestID>1</b:RequestID><b:DeviceID>x</b:DeviceID><b:CertificateUsage>DS</b:CertificateUsage><b:CSRBody>AAAA</b:CSRBody></b:CSR><b:CSR><b:RequestID>01</b:RequestID><b:DeviceID/><b:CertificateUsage/><b:CSRBody/></b:CSR></b:CSRs></b:BatchedCSRRequest>' >"$OUT/parse/prefixed-dupid.xml"
 rm -rf "$W"
-echo "seeds: $(ls "$OUT/parse" | wc -l) for parse, $(ls "$OUT/validate" | wc -l) for validate in $OUT"
+rm -rf "$FINAL"
+mv "$OUT" "$FINAL"
+echo "seeds: $(ls "$FINAL/parse" | wc -l) for parse, $(ls "$FINAL/validate" | wc -l) for validate in $FINAL"
