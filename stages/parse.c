@@ -449,13 +449,14 @@ static void step(struct parser *p)
             /* libxml2 stops any text node at 10 MB; when it stopped inside a
              * field we already found over its bound, the fault is the
              * field's size (E_SCHEMA, SPEC 5), not the XML */
-            if (r < 0 && p->field != F_NONE && strstr(p->xml_err, "huge text node") &&
-                !p->schema_err[0]) {
+            if (strstr(p->xml_err, "huge text node")) {
                 static const char *const FIELD_NAMES[] = {"", "BatchID", "PartyID", "CSRCount", "RequestID",
                                                           "DeviceID", "CertificateUsage", "CSRBody"};
+                if (!p->schema_err[0])
                 snprintf(p->schema_err, sizeof p->schema_err,
-                         "line %d: element %s is longer than the schema allows (libxml2 stopped it at 10 MB)",
-                         xmlTextReaderGetParserLineNumber(p->reader), FIELD_NAMES[p->field]);
+                         "line %d: %s%s holds more text than the schema allows (libxml2 stopped it at 10 MB)",
+                         xmlTextReaderGetParserLineNumber(p->reader), p->field != F_NONE ? "element " : "",
+                         p->field != F_NONE ? FIELD_NAMES[p->field] : "element-only content (Header, CSRs, CSR)");
                 p->xml_err[0] = '\0';
             }
             p->done = 1;

@@ -345,11 +345,11 @@ static struct dnode *dn_raw(struct dpool *p, const void *data, size_t len)
 }
 
 /* dn_cons - constructed TLV of the NULL-terminated list of children */
-static struct dnode *dn_cons(struct dpool *p, uint8_t tag, ...)
+static struct dnode *dn_cons(struct dpool *p, int tag, ...)   /* int: va_start needs a promoted type */
 {
     struct dnode *d = dn_new(p), *k;
     va_list ap;
-    d->tag = tag;
+    d->tag = (uint8_t)tag;
     d->cons = 1;
     va_start(ap, tag);
     while ((k = va_arg(ap, struct dnode *)) != NULL)

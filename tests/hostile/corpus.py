@@ -384,6 +384,11 @@ rejected("text_10mib.xml", s, "E_SCHEMA",
          "a CSRBody of 10 MiB (10,485,760 characters): still an oversized element, E_SCHEMA by SPEC 5 "
          "(README's 'text node over 10 MB is E_XML' contradicts SPEC 5; the file is well-formed)", "CSRBody")
 TIMING.append("text_10mib.xml")
+s = bad_batch("TEXT-10MIB-CSRS")
+s = sub1(s, r"<CSRs>", "<CSRs>" + "x" * (10 * 1024 * 1024))
+rejected("text_10mib_in_csrs.xml", s, "E_SCHEMA",
+         "10 MiB of text directly inside CSRs (element-only content): well-formed, fails the XSD, so E_SCHEMA "
+         "(as for an oversized field)")
 
 s = bad_batch("DEEP-10000")
 s = sub1(s, r"<CSRBody>[^<]*</CSRBody>", "<CSRBody>" + "<a>" * 10000 + "</a>" * 10000 + "</CSRBody>")
@@ -505,6 +510,10 @@ rejected("xml_and_schema.xml", bad_bytes("XML-AND-SCHEMA", b"<CSRs>", b"<Colour>
 cs = take(2)
 accepted("reqid_leading_zeros.xml", request("REQID-ZEROS", cs, ids=["0001", "+2"]), [("1", "OK"), ("2", "OK")],
          "RequestIDs written 0001 and +2 (valid xs:positiveInteger lexical forms)")
+cs = take(2)
+ids = ["0" * 200 + "1", "2"]
+accepted("reqid_200_zeros.xml", request("REQID-ZEROS-200", cs, ids=ids), [("1", "OK"), ("2", "OK")],
+         "RequestID 1 written with 200 leading zeros: the integer 1, echoed as 1")
 rejected("reqid_dup_value.xml", request("REQID-DUP", spare(2), ids=["1", "01"]), "E_SCHEMA",
          "RequestIDs 1 and 01: the same integer twice")
 cs = take(2)
