@@ -33,10 +33,6 @@ static void local_hm(time_t t, char *out, size_t cap)
     strftime(out, cap, "%m-%d %H:%M:%S", &tm);
 }
 
-struct names {
-    struct store *st;
-};
-
 /* batch_label - party and batch id of a turn */
 static void batch_label(struct store *st, uint64_t turn, char *party, char *id, uint32_t *csrs)
 {

@@ -230,19 +230,16 @@ static void *dedup_thread(void *arg)
 {
     struct job *j = arg;
     struct chunk *c;
-    uint64_t count = 0;
     pthread_setname_np(pthread_self(), "smki-dedup");
     while ((c = reorder_next(j->to_dedup)) != NULL) {
         if (dedup_chunk(j->dd, c) != 0) {
             job_fail(j, 0, "dedup: %s", store_error(j->p->store));
             break;
         }
-        count++;
         if (chanq_push(j->to_sign, c) != 0) break;
     }
     chanq_close(j->to_sign);
     reorder_end(j->to_write, j->nchunks);
-    (void)count;
     stage_cpu_add(j, ST_DEDUP);
     return NULL;
 }
