@@ -551,7 +551,7 @@ static void write_stage(struct job *j, int (*stop)(void *), void *stop_arg)
         struct batch saved = *j->b;
         uint64_t saved_counts[RC_COUNT_];
         memcpy(saved_counts, p->counts, sizeof saved_counts);
-        struct store_batch *wb = store_wb_new();
+        struct store_batch *wb = store_wb_new(p->store);
         int rc = 0;
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (group[i]->seq < j->resume_chunks) continue;   /* committed before */
@@ -676,10 +676,6 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     j.sample |= 1;
     if (b->done % CHUNK_REQUESTS != 0 && b->done != b->csrs)
         log_panic("turn %" PRIu64 ": progress %u is not on a chunk boundary", b->turn, b->done);
-    if (store_flush(p->store, 1) != 0) {
-        log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
-        return -1;
-    }
     if (b->state != BATCH_PROCESSING || b->done == 0) {
         b->state = BATCH_PROCESSING;
         b->started_at = j.now;
@@ -704,7 +700,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
             b->completed_at = completed_at_of(dst);
             if (!b->completed_at) b->completed_at = clock_now();
             char head[96] = "", mark[96];
-            struct store_batch *wb = store_wb_new();
+            struct store_batch *wb = store_wb_new(p->store);
             /* the entry may have been written just before the crash */
             snprintf(mark, sizeof mark, " batch-done turn=%" PRIu64 " ", b->turn);
             if (!audit_tail_contains(p->home->root, mark) && audit_done(p, b, 1, head) == 0 && head[0])
@@ -821,7 +817,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     b->elapsed_ms += (uint64_t)((mono_now() - t0) * 1000);
     /* audited before it is recorded, and the store anchors that entry */
     char head[96] = "";
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(p->store);
     if (audit_done(p, b, 0, head) == 0 && head[0]) store_wb_add_audit_head(wb, head);
     store_wb_add_batch(wb, b);
     rc = store_wb_commit(p->store, wb);
@@ -831,7 +827,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                  store_error(p->store));
         return -1;
     }
-    store_flush(p->store, 0);   /* before any read of this batch's records */
+    /* this batch's records to table files, in the background while the
+     * next batch runs: keeps the WAL (and a restart's replay) one batch long */
+    store_flush(p->store, 0);
     if (metrics_write(p->home, p->store, clock_now()) != 0) log_warn("cannot write the metrics file");
     double secs = mono_now() - t0;
     uint32_t n = b->done - done0;

@@ -13,9 +13,25 @@
 #include "eui64.h"
 #include "xmem.h"
 
+/* Column families.  A batch of 50,000 CSRs writes about 150,000 random keys:
+ * a certificate record (c/, by serial), a device index entry (d/) and a key
+ * index entry (k/).  Their memtables are unsorted vectors, cheapest to fill;
+ * the one sort happens when a memtable is flushed.  A point lookup that
+ * the memtable bloom filter cannot rule out (its 32-bit hash collides about
+ * once in 4e9/n lookups) sorts a copy of that memtable, so each kind of key
+ * has its own family: a serial check sorts at most the serials, a key check
+ * the key index, and both a third as often.  Parties, the queue and counters
+ * are small, read in order, and live in "default" with the skip list. */
+enum { CF_DEFAULT, CF_CERTS, CF_DEVICES, CF_KEYS, CF_COUNT };
+static const char *const CF_NAMES[CF_COUNT] = {"default", "certs", "devices", "keys"};
+static const size_t CF_WRITE_BUFFER[CF_COUNT] = {8u << 20, 48u << 20, 16u << 20, 16u << 20};
+
 struct store {
     rocksdb_t *db;
-    rocksdb_options_t *opts;
+    rocksdb_options_t *opts;        /* the database and its "default" family */
+    rocksdb_options_t *cf_opts[CF_COUNT];   /* per family; [0] is opts */
+    rocksdb_column_family_handle_t *cf[CF_COUNT];
+    int ncf;                        /* 1: a home from before the families */
     rocksdb_writeoptions_t *wsync;
     rocksdb_readoptions_t *ropts;
     rocksdb_block_based_table_options_t *table;
@@ -28,7 +44,20 @@ struct store {
 
 struct store_batch {
     rocksdb_writebatch_t *wb;
+    struct store *s;
 };
+
+static rocksdb_column_family_handle_t *cf_of(const struct store *s, const void *k, size_t klen)
+{
+    const char *c = k;
+    if (s->ncf == 1 || klen < 2 || c[1] != '/') return s->cf[CF_DEFAULT];
+    switch (c[0]) {
+    case 'c': return s->cf[CF_CERTS];
+    case 'd': return s->cf[CF_DEVICES];
+    case 'k': return s->cf[CF_KEYS];
+    default: return s->cf[CF_DEFAULT];
+    }
+}
 
 /* set_err - keep RocksDB's message (and free it) */
 static int set_err(struct store *s, const char *op, char *rerr)
@@ -45,6 +74,38 @@ static int unavailable(struct store *s)
 {
     snprintf(s->err, sizeof s->err, "store: closed after a failed write; waiting to reopen it");
     return -1;
+}
+
+/* open_db - open s->db with its column families (a home made before the
+ * "certs" family existed keeps everything in "default"); 0 or -1 with *rerr */
+static int open_db(struct store *s, const char *dir, enum store_mode mode, char **rerr)
+{
+    const rocksdb_options_t *const *cfo = (const rocksdb_options_t *const *)s->cf_opts;
+    s->ncf = CF_COUNT;
+    if (mode != STORE_CREATE) {
+        size_t n = 0;
+        char **have = rocksdb_list_column_families(s->opts, dir, &n, rerr);
+        if (*rerr) return -1;
+        int found = 0;
+        for (size_t i = 0; i < n; i++) found |= strcmp(have[i], CF_NAMES[CF_CERTS]) == 0;
+        rocksdb_list_column_families_destroy(have, n);
+        if (!found) s->ncf = 1;
+    }
+    s->read_only = mode == STORE_READ_ONLY;
+    if (s->read_only)
+        s->db = rocksdb_open_for_read_only_column_families(s->opts, dir, s->ncf, CF_NAMES, cfo, s->cf, 0, rerr);
+    else
+        s->db = rocksdb_open_column_families(s->opts, dir, s->ncf, CF_NAMES, cfo, s->cf, rerr);
+    return s->db ? 0 : -1;
+}
+
+/* close_db - the handles, then the database */
+static void close_db(struct store *s)
+{
+    if (!s->db) return;
+    for (int i = 0; i < s->ncf; i++) rocksdb_column_family_handle_destroy(s->cf[i]);
+    rocksdb_close(s->db);
+    s->db = NULL;
 }
 
 /* store_open - open (or create) the database */
@@ -67,37 +128,29 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     s->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(s->opts, mode == STORE_CREATE);
     rocksdb_options_set_error_if_exists(s->opts, mode == STORE_CREATE);
+    rocksdb_options_set_create_missing_column_families(s->opts, mode == STORE_CREATE);
     rocksdb_options_set_max_open_files(s->opts, 256);
     /* RocksDB's own LOG file: fatal only. Its writer asserts (abort) on the
      * write after a failed one, so on a full disk an error line logged
      * there would kill the service; we log the errors ourselves */
     rocksdb_options_set_info_log_level(s->opts, 4 /* fatal */);
     rocksdb_options_set_keep_log_file_num(s->opts, 2);
-    /* the hot path does two point lookups per certificate (serial and key
-     * uniqueness), almost always misses: bloom filters in the memtable and
-     * in every table file answer those without a search */
-    rocksdb_options_set_memtable_prefix_bloom_size_ratio(s->opts, 0.05);
-    rocksdb_options_set_memtable_whole_key_filtering(s->opts, 1);
+    rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);   /* one writer; hash memtable */
+    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     s->table = rocksdb_block_based_options_create();
-    s->bloom = rocksdb_filterpolicy_create_bloom_full(10);
+    s->bloom = rocksdb_filterpolicy_create_bloom_full(10);   /* table-file lookups that miss */
     rocksdb_block_based_options_set_filter_policy(s->table, s->bloom);
     rocksdb_options_set_block_based_table_factory(s->opts, s->table);
-    rocksdb_options_set_write_buffer_size(s->opts, 64u << 20);   /* a 50,000-CSR batch needs about 35 MB */
-    /* inserts dominate while a batch runs: an unsorted vector memtable is
-     * about three times cheaper per Put than the skip list; point lookups
-     * stay cheap because the memtable bloom filter answers the misses and
-     * processing flushes the memtable before each batch (store_flush), so
-     * a hit never needs the vector sorted */
-    rocksdb_options_set_memtable_vector_rep(s->opts);
-    rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);
-    rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
-    if (mode == STORE_READ_ONLY) {
-        s->db = rocksdb_open_for_read_only(s->opts, dir, 0, &rerr);
-        s->read_only = 1;
-    } else {
-        s->db = rocksdb_open(s->opts, dir, &rerr);
+    rocksdb_options_set_write_buffer_size(s->opts, CF_WRITE_BUFFER[CF_DEFAULT]);
+    s->cf_opts[CF_DEFAULT] = s->opts;
+    for (int i = 1; i < CF_COUNT; i++) {
+        rocksdb_options_t *o = s->cf_opts[i] = rocksdb_options_create_copy(s->opts);
+        rocksdb_options_set_write_buffer_size(o, CF_WRITE_BUFFER[i]);
+        rocksdb_options_set_memtable_vector_rep(o);
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.02);
+        rocksdb_options_set_memtable_whole_key_filtering(o, 1);
     }
-    if (!s->db) {
+    if (open_db(s, dir, mode, &rerr) != 0) {
         const char *hint = "";
         if (rerr && strstr(rerr, "lock"))
             hint = " (another smki-batch process, probably 'run', holds the store; stop it or retry)";
@@ -107,7 +160,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
             hint = " (is --home right? run 'smki-batch init --home DIR' to create a home)";
         snprintf(err, errlen, "%s: cannot open the store: %s%s", dir, rerr ? rerr : "?", hint);
         free(rerr);
-        rocksdb_options_destroy(s->opts);
+        for (int i = 0; i < CF_COUNT; i++) rocksdb_options_destroy(s->cf_opts[i]);
         rocksdb_block_based_options_destroy(s->table);
         free(s);
         return NULL;
@@ -123,26 +176,27 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
 void store_close(struct store *s)
 {
     if (!s) return;
-    if (s->db) rocksdb_close(s->db);
+    close_db(s);
     rocksdb_writeoptions_destroy(s->wsync);
     rocksdb_readoptions_destroy(s->ropts);
-    rocksdb_options_destroy(s->opts);
+    for (int i = 0; i < CF_COUNT; i++) rocksdb_options_destroy(s->cf_opts[i]);
     rocksdb_block_based_options_destroy(s->table);
     free(s);
 }
 
 /* ---- raw access ---- */
 
-struct store_batch *store_wb_new(void)
+struct store_batch *store_wb_new(struct store *s)
 {
     struct store_batch *wb = xmalloc(sizeof *wb);
     wb->wb = rocksdb_writebatch_create();
+    wb->s = s;
     return wb;
 }
 
 void store_wb_put(struct store_batch *wb, const void *k, size_t klen, const void *v, size_t vlen)
 {
-    rocksdb_writebatch_put(wb->wb, k, klen, v, vlen);
+    rocksdb_writebatch_put_cf(wb->wb, cf_of(wb->s, k, klen), k, klen, v, vlen);
 }
 
 void store_wb_free(struct store_batch *wb)
@@ -172,7 +226,7 @@ int store_get(struct store *s, const void *k, size_t klen, char **val, size_t *v
     char *rerr = NULL;
     size_t n = 0;
     if (!s->db) return unavailable(s);
-    char *v = rocksdb_get(s->db, s->ropts, k, klen, &n, &rerr);
+    char *v = rocksdb_get_cf(s->db, s->ropts, cf_of(s, k, klen), k, klen, &n, &rerr);
     if (rerr) return set_err(s, "get", rerr);
     if (!v) return 0;
     /* copy into a NUL-terminated buffer owned by the caller */
@@ -191,7 +245,7 @@ int store_each_prefix(struct store *s, const char *prefix,
 {
     size_t plen = strlen(prefix);
     if (!s->db) return unavailable(s);
-    rocksdb_iterator_t *it = rocksdb_create_iterator(s->db, s->ropts);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropts, cf_of(s, prefix, plen));
     int rc = 0;
     for (rocksdb_iter_seek(it, prefix, plen); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
         size_t klen, vlen;
@@ -249,7 +303,7 @@ int store_party_put(struct store *s, const struct party *p)
     party_key(p->id, k);
     int n = snprintf(v, sizeof v, "name=%s\nuplift=%ld\nadded_at=%lld\n", p->name, p->uplift,
                      (long long)p->added_at);
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(s);
     store_wb_put(wb, k, 18, v, (size_t)n);
     int rc = store_wb_commit(s, wb);
     store_wb_free(wb);
@@ -402,7 +456,7 @@ int store_batch_accept(struct store *s, struct batch *b)
     char turn[24], ik[128];
     int tn = snprintf(turn, sizeof turn, "%" PRIu64, b->turn);
     size_t iklen = index_key(b->party, b->batch_id, ik, sizeof ik);
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(s);
     store_wb_put(wb, "m/turn", 6, turn, (size_t)tn);
     store_wb_add_batch(wb, b);
     store_wb_put(wb, ik, iklen, turn, (size_t)tn);
@@ -425,7 +479,7 @@ int store_batch_get(struct store *s, uint64_t turn, struct batch *b)
 
 int store_batch_put(struct store *s, const struct batch *b)
 {
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(s);
     store_wb_add_batch(wb, b);
     int rc = store_wb_commit(s, wb);
     store_wb_free(wb);
@@ -490,7 +544,7 @@ static int exists(struct store *s, const char *k, size_t klen)
     char *rerr = NULL;
     size_t n;
     if (!s->db) return unavailable(s);
-    char *v = rocksdb_get(s->db, s->ropts, k, klen, &n, &rerr);
+    char *v = rocksdb_get_cf(s->db, s->ropts, cf_of(s, k, klen), k, klen, &n, &rerr);
     if (rerr) return set_err(s, "get", rerr);
     if (!v) return 0;
     rocksdb_free(v);
@@ -598,7 +652,7 @@ int store_flush(struct store *s, int wait)
         rocksdb_flushoptions_destroy(fo);
         return unavailable(s);
     }
-    rocksdb_flush(s->db, fo, &rerr);
+    for (int i = 0; i < s->ncf && !rerr; i++) rocksdb_flush_cf(s->db, fo, s->cf[i], &rerr);
     rocksdb_flushoptions_destroy(fo);
     return rerr ? set_err(s, "flush", rerr) : 0;
 }
@@ -628,9 +682,8 @@ int store_recover(struct store *s)
 {
     if (!s->broken) return 0;
     char *rerr = NULL;
-    if (s->db) rocksdb_close(s->db);
-    s->db = rocksdb_open(s->opts, s->dir, &rerr);
-    if (!s->db) {
+    close_db(s);
+    if (open_db(s, s->dir, STORE_READ_WRITE, &rerr) != 0) {
         set_err(s, "reopen", rerr);   /* every call fails cleanly until a reopen works */
         return -1;
     }
@@ -665,7 +718,7 @@ int store_forecast_put(struct store *s, const uint8_t party[8], const char *mont
     eui64_hex16(party, hex);
     int kn = snprintf(k, sizeof k, "f/%s/%s", hex, month);
     int vn = snprintf(v, sizeof v, "%" PRIu64, csrs);
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(s);
     store_wb_put(wb, k, (size_t)kn, v, (size_t)vn);
     int rc = store_wb_commit(s, wb);
     store_wb_free(wb);

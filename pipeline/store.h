@@ -151,7 +151,7 @@ int store_device_each(struct store *s, const uint8_t device[8], int usage,
                       int (*fn)(const uint8_t serial[16], void *), void *arg);
 
 /* ---- raw access for the modules that own further key ranges ---- */
-struct store_batch *store_wb_new(void);
+struct store_batch *store_wb_new(struct store *s);
 void store_wb_put(struct store_batch *wb, const void *k, size_t klen, const void *v, size_t vlen);
 void store_wb_free(struct store_batch *wb);
 /* store_wb_commit - write with sync; 0 or -1 */

@@ -420,7 +420,7 @@ static void add_cert(struct fx *f, uint8_t seed, const uint8_t dev[8], int usage
     m.issued_at = 1795380000 + seed;
     memcpy(m.device, dev, 8);
     m.usage = (uint8_t)usage;
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(f->s);
     store_wb_add_cert(wb, serial, &m, hash, der, der_len);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
@@ -446,7 +446,7 @@ static void test_certs(void **state)
     struct cert_meta m2 = m1;
     m2.usage = 1;
     m2.issued_at = 1795380002;
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(f->s);
     store_wb_add_cert(wb, s1, &m1, h1, der, sizeof der);
     store_wb_add_cert(wb, s2, &m2, h2, der, 300);
     /* nothing is visible before the commit */
@@ -538,7 +538,7 @@ static int count_kv(const char *k, size_t klen, const char *v, size_t vlen, void
 static void test_raw(void **state)
 {
     struct fx *f = *state;
-    struct store_batch *wb = store_wb_new();
+    struct store_batch *wb = store_wb_new(f->s);
     store_wb_put(wb, "x/a", 3, "1", 1);
     store_wb_put(wb, "x/b", 3, "two\0bytes", 9);
     store_wb_put(wb, "xy", 2, "no", 2);
