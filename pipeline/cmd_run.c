@@ -46,32 +46,63 @@ static void help(void)
            "the window). With SMKI_NOW, tests and operators can place it in the night.\n");
 }
 
+/* Intake and processing share this thread.  A pass over incoming/ is a
+ * list of names (svc->pass) taken one file at a time: all at once when the
+ * service is otherwise idle, and one file between two chunk commits while a
+ * batch is being processed (between_chunks, called by the processor's
+ * writer).  So a file that arrives during a batch gets its receipt within
+ * one intake plus one commit, and in a night the intake of the next files
+ * overlaps the signing of the first: the stages keep working on the chunks
+ * already in flight while this thread reads and validates a file. */
 struct service {
     struct home home;
     struct store *store;
     struct intake *intake;
     struct spool_watch *watch;
     struct processor *proc;
+    struct spool_list pass;   /* the current pass over incoming/ */
+    size_t next;              /* the next name of it to take */
+    int rescan;               /* a new pass is due: incoming/ changed (run) */
+    int retry;                /* files of passes left for retry */
+    uint64_t accepted;        /* batches accepted by this run */
 };
 
-/* take_incoming - one pass over incoming/; returns files left for retry */
+/* pass_start - a new pass over incoming/ (the previous one is dropped) */
+static int pass_start(struct service *svc)
+{
+    spool_list_free(&svc->pass);
+    svc->next = 0;
+    svc->rescan = 0;
+    int rc = spool_scan(svc->home.incoming, &svc->pass);
+    if (rc != 0) {
+        memset(&svc->pass, 0, sizeof svc->pass);
+        log_warn("%s: cannot scan: %s", svc->home.incoming, strerror(-rc));
+        svc->retry++;
+        return -1;
+    }
+    return 0;
+}
+
+/* take_one - intake of the next file of the pass; its result, or -1 when
+ * the pass is over */
+static int take_one(struct service *svc)
+{
+    if (svc->next >= svc->pass.n) return -1;
+    struct intake_outcome out;
+    intake_file(svc->intake, svc->pass.names[svc->next++], &out);
+    if (out.result == INTAKE_RETRY) svc->retry++;
+    if (out.result == INTAKE_ACCEPTED) svc->accepted++;
+    return (int)out.result;
+}
+
+/* take_incoming - a new pass, taken whole; returns files left for retry */
 static int take_incoming(struct service *svc)
 {
-    struct spool_list l;
-    int rc = spool_scan(svc->home.incoming, &l);
-    if (rc != 0) {
-        log_warn("%s: cannot scan: %s", svc->home.incoming, strerror(-rc));
-        return 1;
-    }
-    int retry = 0;
-    for (size_t i = 0; i < l.n; i++) {
-        if (svc->watch && spool_stop_requested(svc->watch)) break;
-        struct intake_outcome out;
-        intake_file(svc->intake, l.names[i], &out);
-        if (out.result == INTAKE_RETRY) retry++;
-    }
-    spool_list_free(&l);
-    return retry;
+    svc->retry = 0;
+    pass_start(svc);
+    while (!(svc->watch && spool_stop_requested(svc->watch)) && take_one(svc) >= 0)
+        ;
+    return svc->retry;
 }
 
 /* stop_check - for the processor: has a stop signal arrived? */
@@ -79,6 +110,28 @@ static int stop_check(void *arg)
 {
     struct service *svc = arg;
     return svc->watch ? spool_stop_requested(svc->watch) : 0;
+}
+
+/* between_chunks - the processor's writer calls this after each commit:
+ * take one more file (run: a new pass when incoming/ changed), then say
+ * whether to stop */
+static int between_chunks(void *arg)
+{
+    struct service *svc = arg;
+    if (stop_check(svc)) return 1;
+    if (spool_changed(svc->watch)) svc->rescan = 1;
+    if (svc->next >= svc->pass.n && svc->rescan) pass_start(svc);
+    take_one(svc);
+    return stop_check(svc);
+}
+
+/* drain_between_chunks - run --drain: the files that were there at start */
+static int drain_between_chunks(void *arg)
+{
+    struct service *svc = arg;
+    if (stop_check(svc)) return 1;
+    take_one(svc);
+    return stop_check(svc);
 }
 
 /* check_key_file - the issuing key must be readable by this service alone:
@@ -113,7 +166,7 @@ static int check_key_file(const char *path)
 static int window_stop_check(void *arg)
 {
     struct service *svc = arg;
-    return stop_check(arg) || !window_in_window(&svc->home.cfg, clock_now());
+    return between_chunks(arg) || !window_in_window(&svc->home.cfg, clock_now());
 }
 
 int cmd_run(int argc, char **argv)
@@ -189,8 +242,23 @@ int cmd_run(int argc, char **argv)
     }
     log_info("run: home %s, %s", svc.home.root, drain ? "draining the queue" : "watching the spool");
     if (drain) {
-        int left = take_incoming(&svc);
-        if (processor_drain(svc.proc, stop_check, &svc) != 0) status = 1;
+        /* take files until one is accepted, start on it, and take the rest
+         * between its chunks; batches accepted meanwhile are the next pass */
+        pass_start(&svc);
+        int r;
+        while ((r = take_one(&svc)) >= 0 && r != INTAKE_ACCEPTED && !stop_check(&svc))
+            ;
+        for (;;) {
+            uint64_t before = svc.accepted;
+            if (processor_drain(svc.proc, drain_between_chunks, &svc) != 0) {
+                status = 1;
+                break;
+            }
+            while (!stop_check(&svc) && take_one(&svc) >= 0)
+                ;
+            if (stop_check(&svc) || svc.accepted == before) break;
+        }
+        int left = svc.retry;
         metrics_write(&svc.home, svc.store, clock_now());
         if (left) {
             log_warn("run --drain: %d file(s) could not be taken and stay in incoming/ (see above)", left);
@@ -222,5 +290,6 @@ int cmd_run(int argc, char **argv)
     spool_watch_close(svc.watch);
     intake_free(svc.intake);
     store_close(svc.store);
+    spool_list_free(&svc.pass);
     return status;
 }

@@ -162,6 +162,14 @@ int spool_stop_requested(struct spool_watch *w)
     return w->stop;
 }
 
+int spool_changed(struct spool_watch *w)
+{
+    drain(w);
+    int changed = w->changed;
+    w->changed = 0;
+    return changed;
+}
+
 enum spool_event spool_wait(struct spool_watch *w, int timeout_ms)
 {
     drain(w);

@@ -35,6 +35,9 @@ enum spool_event { SPOOL_TIMEOUT, SPOOL_CHANGED, SPOOL_STOP };
 /* spool_wait - block up to timeout_ms for a change or a stop signal */
 enum spool_event spool_wait(struct spool_watch *w, int timeout_ms);
 
+/* spool_changed - without blocking: did incoming/ change since the last
+ * spool_wait or spool_changed?  (clears it) */
+int spool_changed(struct spool_watch *w);
 /* spool_stop_requested - a stop signal arrived (checked by long work) */
 int spool_stop_requested(struct spool_watch *w);
 
