@@ -102,6 +102,8 @@ struct job {
     uint64_t sample;             /* writer's xorshift state for the sample */
     struct uring_writer *body;   /* Results of committed chunks, appended */
     int first_checked;
+    uint8_t serials[CHUNK_REQUESTS][16];   /* writer's scratch: a chunk's serials */
+    uint8_t taken[CHUNK_REQUESTS];
 };
 
 /* stage_cpu_add - charge this thread's CPU time to a stage */
@@ -219,10 +221,10 @@ static void *validate_thread(void *arg)
 /* key_known - store-wide key check for dedup: certified by another batch?
  * (this batch's own keys are in dedup's table already, and on resume they
  * must not count twice) */
-static int key_known(void *arg, const uint8_t key_hash[32])
+static int keys_known(void *arg, const uint8_t (*hashes)[32], size_t n, uint8_t *known)
 {
     struct job *j = arg;
-    return store_key_known_outside(j->p->store, key_hash, j->turn);
+    return store_keys_known_outside(j->p->store, hashes, n, j->turn, known);
 }
 
 /* dedup_thread - in order: duplicates in the batch and in the store */
@@ -439,11 +441,23 @@ static int check_chunk(struct job *j, struct chunk *c)
 {
     struct processor *p = j->p;
     char err[256];
+    /* the chunk's serials in one batched lookup; a taken one (never seen:
+     * 2^-127 a draw) is drawn again and checked alone */
+    uint8_t (*serials)[16] = j->serials, *taken = j->taken;
+    size_t n = 0;
+    if (c->n > CHUNK_REQUESTS) log_panic("chunk of %u requests (at most %d)", c->n, CHUNK_REQUESTS);
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->req[i].code == RC_OK) memcpy(serials[n++], c->req[i].serial, 16);
+    if (store_serials_known(p->store, (const uint8_t (*)[16])serials, n, taken) != 0) {
+        job_fail(j, 0, "serial check: %s", store_error(p->store));
+        return -1;
+    }
+    size_t k = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         struct request *r = &c->req[i];
         if (r->code != RC_OK) continue;
-        for (int tries = 0;; tries++) {
-            int known = store_serial_known(p->store, r->serial);
+        for (int tries = 0, known = taken[k++];; tries++) {
+            if (tries > 0) known = store_serial_known(p->store, r->serial);
             if (known < 0) {
                 job_fail(j, 0, "serial check: %s", store_error(p->store));
                 return -1;
@@ -736,7 +750,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     j.to_sign = chanq_new(pool);
     j.to_dedup = reorder_new(pool);
     j.to_write = reorder_new(pool);
-    j.dd = dedup_new(b->csrs, key_known, &j);
+    j.dd = dedup_new(b->csrs, keys_known, &j);
     /* the chunk pool lives as long as the processor: memory stays flat
      * from batch to batch */
     if (!p->pool) {

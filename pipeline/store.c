@@ -152,7 +152,8 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
         rocksdb_options_set_write_buffer_size(o, CF_WRITE_BUFFER[i]);
         rocksdb_options_set_level0_file_num_compaction_trigger(o, 8);
         rocksdb_options_set_memtable_vector_rep(o);
-        rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.02);
+        /* about 100 bits per key: a false "maybe" sorts a copy of the memtable */
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, i == CF_CERTS ? 0.02 : 0.1);
         rocksdb_options_set_memtable_whole_key_filtering(o, 1);
     }
     if (open_db(s, dir, mode, &rerr) != 0) {
@@ -621,6 +622,77 @@ int store_device_each(struct store *s, const uint8_t device[8], int usage,
     if (usage < 0) snprintf(prefix, sizeof prefix, "d/%s/", dev);
     else snprintf(prefix, sizeof prefix, "d/%s/%s/", dev, usage ? "KA" : "DS");
     return store_each_prefix(s, prefix, dev_iter_cb, &di);
+}
+
+/* multi_exists - one batched lookup of n keys of one family (the keys of a
+ * chunk: RocksDB probes each table file once for all of them); found[i] is
+ * 1 or 0; 0, or -1 with the error */
+static int multi_exists(struct store *s, const char *const *keys, const size_t *klens, size_t n, uint8_t *found)
+{
+    if (!s->db) return unavailable(s);
+    if (n == 0) return 0;
+    rocksdb_pinnableslice_t **vals = xcalloc(n, sizeof *vals);   /* per chunk, not per request */
+    char **errs = xcalloc(n, sizeof *errs);
+    rocksdb_batched_multi_get_cf(s->db, s->ropts, cf_of(s, keys[0], klens[0]), n, keys, klens, vals, errs, 0);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (errs[i] && rc == 0) rc = set_err(s, "get", errs[i]);
+        else free(errs[i]);
+        found[i] = vals[i] != NULL;
+        rocksdb_pinnableslice_destroy(vals[i]);
+    }
+    free(vals);
+    free(errs);
+    return rc;
+}
+
+/* key_strings - "<tag>/<HEX>" keys for n binary ids of size len, in one block */
+static char *key_strings(char tag, const uint8_t *ids, size_t len, size_t n, const char **keys, size_t *klens)
+{
+    size_t kl = 2 + 2 * len;
+    char *block = xmalloc(n * (kl + 1) + 1);
+    for (size_t i = 0; i < n; i++) {
+        char *k = block + i * (kl + 1);
+        k[0] = tag;
+        k[1] = '/';
+        hex_upper(ids + i * len, len, k + 2);
+        keys[i] = k;
+        klens[i] = kl;
+    }
+    return block;
+}
+
+int store_serials_known(struct store *s, const uint8_t (*serials)[16], size_t n, uint8_t *known)
+{
+    if (n == 0) return 0;
+    const char **keys = xmalloc(n * sizeof *keys);
+    size_t *klens = xmalloc(n * sizeof *klens);
+    char *block = key_strings('c', serials[0], 16, n, keys, klens);
+    int rc = multi_exists(s, keys, klens, n, known);
+    free(block);
+    free(keys);
+    free(klens);
+    return rc;
+}
+
+int store_keys_known_outside(struct store *s, const uint8_t (*hashes)[32], size_t n, uint64_t turn, uint8_t *known)
+{
+    if (n == 0) return 0;
+    const char **keys = xmalloc(n * sizeof *keys);
+    size_t *klens = xmalloc(n * sizeof *klens);
+    char *block = key_strings('k', hashes[0], 32, n, keys, klens);
+    int rc = multi_exists(s, keys, klens, n, known);
+    /* a hit (rare) may be this turn's own, committed before a restart */
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!known[i]) continue;
+        int k = store_key_known_outside(s, hashes[i], turn);
+        if (k < 0) rc = -1;
+        else known[i] = (uint8_t)k;
+    }
+    free(block);
+    free(keys);
+    free(klens);
+    return rc;
 }
 
 int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_t turn)

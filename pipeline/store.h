@@ -144,6 +144,10 @@ int store_serial_known(struct store *s, const uint8_t serial[16]);
 int store_key_known(struct store *s, const uint8_t key_hash[32]);
 /* store_key_known_outside - certified by a batch other than turn? */
 int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_t turn);
+/* the same for the n ids of a chunk in one batched lookup: known[i] = 1 or
+ * 0; 0, or -1 on error */
+int store_serials_known(struct store *s, const uint8_t (*serials)[16], size_t n, uint8_t *known);
+int store_keys_known_outside(struct store *s, const uint8_t (*hashes)[32], size_t n, uint64_t turn, uint8_t *known);
 /* store_cert_get - by serial: 1 found (*der malloc'd), 0, -1 */
 int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *m, uint8_t **der, size_t *len);
 /* store_device_each - serials issued to device (+usage, or -1 for both) */

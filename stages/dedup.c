@@ -17,8 +17,11 @@ struct dedup {
     struct dev_slot *dev;
     struct key_slot *key;
     uint64_t mask;
-    dedup_key_known_fn known;
+    dedup_keys_known_fn known;
     void *arg;
+    uint8_t (*ask)[32];    /* scratch: the chunk's keys for the store lookup */
+    uint8_t *answer;
+    uint32_t ask_cap;
 };
 
 static uint64_t load64(const uint8_t *p)
@@ -37,7 +40,7 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-struct dedup *dedup_new(uint32_t max_requests, dedup_key_known_fn known, void *arg)
+struct dedup *dedup_new(uint32_t max_requests, dedup_keys_known_fn known, void *arg)
 {
     struct dedup *d = xcalloc(1, sizeof *d);
     uint64_t size = 16;
@@ -55,6 +58,8 @@ void dedup_free(struct dedup *d)
     if (!d) return;
     free(d->dev);
     free(d->key);
+    free(d->ask);
+    free(d->answer);
     free(d);
 }
 
@@ -87,33 +92,45 @@ void dedup_claim(struct dedup *d, const uint8_t device[8], enum usage usage, con
     memcpy(ks->hash, key_hash, 32);
 }
 
+/* in_batch - the in-batch checks of r; 1 when it is a duplicate (coded) */
+static int in_batch(struct dedup *d, struct request *r)
+{
+    if (dev_find(d, r->device, r->usage)->used) {
+        r->code = RC_DUPLICATE_REQUEST;
+        snprintf(r->errtext, sizeof r->errtext, "device %s with usage %s was requested earlier in this batch",
+                 r->device_text, r->usage == USAGE_DS ? "DS" : "KA");
+        return 1;
+    }
+    if (key_find(d, r->key_hash)->used) {
+        r->code = RC_DUPLICATE_KEY;
+        snprintf(r->errtext, sizeof r->errtext, "this public key was requested earlier in this batch");
+        return 1;
+    }
+    return 0;
+}
+
 int dedup_chunk(struct dedup *d, struct chunk *c)
 {
+    /* one store lookup for the chunk's keys (those valid so far; a key the
+     * store knows is a duplicate whatever comes before it in the batch) */
+    if (c->n > d->ask_cap) {
+        d->ask_cap = c->cap > c->n ? c->cap : c->n;
+        d->ask = xrealloc(d->ask, (size_t)d->ask_cap * sizeof *d->ask);
+        d->answer = xrealloc(d->answer, d->ask_cap);
+    }
+    size_t n = 0;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->req[i].code == RC_OK) memcpy(d->ask[n++], c->req[i].key_hash, 32);
+    if (n && d->known(d->arg, (const uint8_t (*)[32])d->ask, n, d->answer) != 0) return -1;
+    size_t a = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         struct request *r = &c->req[i];
         if (r->code != RC_OK) continue;
-        struct dev_slot *ds = dev_find(d, r->device, r->usage);
-        if (ds->used) {
-            r->code = RC_DUPLICATE_REQUEST;
-            snprintf(r->errtext, sizeof r->errtext,
-                     "device %s with usage %s was requested earlier in this batch",
-                     r->device_text, r->usage == USAGE_DS ? "DS" : "KA");
-            continue;
-        }
-        struct key_slot *ks = key_find(d, r->key_hash);
-        int seen = ks->used;
-        if (!seen) {
-            int k = d->known(d->arg, r->key_hash);
-            if (k < 0) return -1;
-            seen = k;
-            if (seen) {
-                r->code = RC_DUPLICATE_KEY;
-                snprintf(r->errtext, sizeof r->errtext, "this public key is already certified");
-                continue;
-            }
-        } else {
+        int stored = d->answer[a++];
+        if (in_batch(d, r)) continue;
+        if (stored) {
             r->code = RC_DUPLICATE_KEY;
-            snprintf(r->errtext, sizeof r->errtext, "this public key was requested earlier in this batch");
+            snprintf(r->errtext, sizeof r->errtext, "this public key is already certified");
             continue;
         }
         dedup_claim(d, r->device, r->usage, r->key_hash);

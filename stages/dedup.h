@@ -9,22 +9,27 @@
  * a rejected request claims nothing.  Devices compare by their 8 octets.
  * The store-wide key check is the caller's callback (the key index lives in
  * the store, which stages do not see).
- * Memory: two open-addressing tables sized for the batch at dedup_new.
+ * Memory: two open-addressing tables sized for the batch at dedup_new, and
+ * a per-chunk scratch for the batched key lookup (grown once, kept).
  */
 #ifndef SMKI_DEDUP_H
 #define SMKI_DEDUP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "request.h"
 
-/* key_known: 1 if this key hash was certified before, 0 if not, -1 on error */
-typedef int (*dedup_key_known_fn)(void *arg, const uint8_t key_hash[32]);
+/* keys_known: for the n key hashes of a chunk, known[i] = 1 if certified
+ * before, 0 if not; 0, or -1 on error.  Called once per chunk (one batched
+ * store lookup), with the keys that reach the check; the hashes are the
+ * dedup's scratch, valid during the call. */
+typedef int (*dedup_keys_known_fn)(void *arg, const uint8_t (*hashes)[32], size_t n, uint8_t *known);
 
 struct dedup;
 
 /* dedup_new - tables for up to max_requests claims */
-struct dedup *dedup_new(uint32_t max_requests, dedup_key_known_fn known, void *arg);
+struct dedup *dedup_new(uint32_t max_requests, dedup_keys_known_fn known, void *arg);
 void dedup_free(struct dedup *d);
 
 /* dedup_chunk - check and claim, in order; 0, or -1 when key_known failed */

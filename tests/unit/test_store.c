@@ -462,6 +462,19 @@ static void test_certs(void **state)
     assert_int_equal(store_key_known(f->s, h1), 1);
     assert_int_equal(store_key_known(f->s, h3), 1);
     assert_int_equal(store_key_known(f->s, h9), 0);
+    /* the batched lookup agrees, in order */
+    uint8_t sers[4][16];
+    memcpy(sers[0], s9, 16);
+    memcpy(sers[1], s2, 16);
+    memcpy(sers[2], s9, 16);
+    memcpy(sers[3], s3, 16);
+    uint8_t known[4] = {9, 9, 9, 9};
+    assert_int_equal(store_serials_known(f->s, (const uint8_t (*)[16])sers, 4, known), 0);
+    assert_int_equal(known[0], 0);
+    assert_int_equal(known[1], 1);
+    assert_int_equal(known[2], 0);
+    assert_int_equal(known[3], 1);
+    assert_int_equal(store_serials_known(f->s, (const uint8_t (*)[16])sers, 0, known), 0);
 
     /* survives reopen */
     reopen(f, STORE_READ_ONLY);
@@ -525,6 +538,19 @@ static void test_key_known_outside(void **state)
     assert_int_equal(store_key_known_outside(f->s, h5, 43), 1);
     assert_int_equal(store_key_known_outside(f->s, h6, 42), 0);
     assert_int_equal(store_key_known_outside(f->s, h6, 1), 0);
+    /* batched: unknown, this turn's own, another turn's */
+    uint8_t hs[3][32], known[3];
+    memcpy(hs[0], h6, 32);
+    memcpy(hs[1], h5, 32);
+    memcpy(hs[2], h5, 32);
+    assert_int_equal(store_keys_known_outside(f->s, (const uint8_t (*)[32])hs, 3, 42, known), 0);
+    assert_int_equal(known[0], 0);
+    assert_int_equal(known[1], 0);
+    assert_int_equal(known[2], 0);
+    assert_int_equal(store_keys_known_outside(f->s, (const uint8_t (*)[32])hs, 3, 7, known), 0);
+    assert_int_equal(known[0], 0);
+    assert_int_equal(known[1], 1);
+    assert_int_equal(known[2], 1);
 }
 
 static int count_kv(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
