@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <rocksdb/c.h>
 
 #include "testutil.h"
 
@@ -553,6 +554,52 @@ static void test_key_known_outside(void **state)
     assert_int_equal(known[2], 1);
 }
 
+/* test_single_family_home - a home made before the column families (one
+ * "default" family holding everything) opens, and keeps working in it:
+ * records written before are found, new ones land beside them */
+static void test_single_family_home(void **state)
+{
+    struct fx *f = *state;
+    char err[512], *rerr = NULL;
+    store_close(f->s);
+    f->s = NULL;
+    char legacy[1100];
+    snprintf(legacy, sizeof legacy, "%s/legacy", f->dir);
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(o, 1);
+    rocksdb_t *db = rocksdb_open(o, legacy, &rerr);
+    assert_null(rerr);
+    /* a certificate index entry as the old layout wrote it: "k/<HEX>" */
+    uint8_t h7[32];
+    mk_hash(h7, 7);
+    char k[70] = "k/";
+    for (int i = 0; i < 32; i++) snprintf(k + 2 + 2 * i, 3, "%02X", h7[i]);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    rocksdb_put(db, wo, k, 66, "00", 2, &rerr);
+    assert_null(rerr);
+    rocksdb_writeoptions_destroy(wo);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+
+    f->s = store_open(legacy, STORE_READ_WRITE, err, sizeof err);
+    if (!f->s) fail_msg("store_open(legacy): %s", err);
+    assert_int_equal(store_key_known(f->s, h7), 1);
+    uint8_t known = 9;
+    assert_int_equal(store_serials_known(f->s, (const uint8_t (*)[16])h7, 1, &known), 0);
+    assert_int_equal(known, 0);
+    const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA5};
+    const uint8_t der[4] = {0x30, 0x02, 0x05, 0x00};
+    add_cert(f, 8, dev, 1, 3, der, sizeof der);
+    uint8_t s8[16];
+    mk_serial(s8, 8);
+    assert_int_equal(store_serial_known(f->s, s8), 1);
+    store_close(f->s);
+    f->s = store_open(legacy, STORE_READ_ONLY, err, sizeof err);
+    if (!f->s) fail_msg("store_open(legacy, read-only): %s", err);
+    assert_int_equal(store_serial_known(f->s, s8), 1);
+    assert_int_equal(store_key_known(f->s, h7), 1);
+}
+
 static int count_kv(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 {
     (void)k; (void)klen; (void)v; (void)vlen;
@@ -631,6 +678,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_known_outside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_single_family_home, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
     };
