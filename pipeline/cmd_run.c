@@ -250,12 +250,14 @@ int cmd_run(int argc, char **argv)
             ;
         for (;;) {
             uint64_t before = svc.accepted;
-            if (processor_drain(svc.proc, drain_between_chunks, &svc) != 0) {
+            int rc = processor_drain(svc.proc, drain_between_chunks, &svc);
+            /* every file present at start gets its receipt, whatever happened */
+            while (!stop_check(&svc) && take_one(&svc) >= 0)
+                ;
+            if (rc != 0) {
                 status = 1;
                 break;
             }
-            while (!stop_check(&svc) && take_one(&svc) >= 0)
-                ;
             if (stop_check(&svc) || svc.accepted == before) break;
         }
         int left = svc.retry;

@@ -690,6 +690,13 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     j.sample |= 1;
     if (b->done % CHUNK_REQUESTS != 0 && b->done != b->csrs)
         log_panic("turn %" PRIu64 ": progress %u is not on a chunk boundary", b->turn, b->done);
+    /* resuming: this turn's committed records are looked up again (dedup
+     * asks whether each key is known outside this turn); in table files
+     * those hits are cheap, in the memtable each one would sort it */
+    if (b->state == BATCH_PROCESSING && b->done > 0 && store_flush(p->store, 1) != 0) {
+        log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
+        return -1;
+    }
     if (b->state != BATCH_PROCESSING || b->done == 0) {
         b->state = BATCH_PROCESSING;
         b->started_at = j.now;

@@ -35,10 +35,12 @@ void processor_free(struct processor *p);
 void processor_recover(struct processor *p);
 
 /* processor_drain - every pending, unheld batch now, in turn order, whatever
- * the window and the nightly capacity (run --drain).  stop() is polled
- * between chunks.  0 when the queue was worked through, -1 when a batch
- * could not be processed now (the cause is logged; it stays queued and the
- * batches after it wait: turn order). */
+ * the window and the nightly capacity (run --drain).  stop() is called
+ * on the writer's thread after each chunk commit (run also takes incoming
+ * files there, so that receipts do not wait for a batch).  0 when the
+ * queue was worked through, -1 when a batch could not be processed now
+ * (the cause is logged; it stays queued and the batches after it wait:
+ * turn order). */
 int processor_drain(struct processor *p, int (*stop)(void *), void *stop_arg);
 
 /* processor_run_plan - while the nightly window is open, the batches the

@@ -51,6 +51,7 @@ struct store_batch {
     struct store *s;
 };
 
+/* cf_of - the family a key lives in, by its "<letter>/" prefix */
 static rocksdb_column_family_handle_t *cf_of(const struct store *s, const void *k, size_t klen)
 {
     const char *c = k;
@@ -139,7 +140,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
      * there would kill the service; we log the errors ourselves */
     rocksdb_options_set_info_log_level(s->opts, 4 /* fatal */);
     rocksdb_options_set_keep_log_file_num(s->opts, 2);
-    rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);   /* one writer; hash memtable */
+    rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);   /* one writer; vector memtables need it */
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     s->table = rocksdb_block_based_options_create();
     s->bloom = rocksdb_filterpolicy_create_bloom_full(10);   /* table-file lookups that miss */

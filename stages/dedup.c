@@ -118,15 +118,23 @@ int dedup_chunk(struct dedup *d, struct chunk *c)
         d->ask = xrealloc(d->ask, (size_t)d->ask_cap * sizeof *d->ask);
         d->answer = xrealloc(d->answer, d->ask_cap);
     }
+    /* never for a key this batch already claimed: it is in the store when
+     * its chunk was committed, and a lookup that hits the memtable costs a
+     * sort; duplicates within the chunk are not committed yet (misses) */
     size_t n = 0;
-    for (uint32_t i = 0; i < c->n; i++)
-        if (c->req[i].code == RC_OK) memcpy(d->ask[n++], c->req[i].key_hash, 32);
+    for (uint32_t i = 0; i < c->n; i++) {
+        struct request *r = &c->req[i];
+        r->dedup_ask = 0;
+        if (r->code != RC_OK || dev_find(d, r->device, r->usage)->used || key_find(d, r->key_hash)->used) continue;
+        r->dedup_ask = 1;
+        memcpy(d->ask[n++], r->key_hash, 32);
+    }
     if (n && d->known(d->arg, (const uint8_t (*)[32])d->ask, n, d->answer) != 0) return -1;
     size_t a = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         struct request *r = &c->req[i];
         if (r->code != RC_OK) continue;
-        int stored = d->answer[a++];
+        int stored = r->dedup_ask ? d->answer[a++] : 0;
         if (in_batch(d, r)) continue;
         if (stored) {
             r->code = RC_DUPLICATE_KEY;

@@ -103,4 +103,15 @@ assert_response_valid "$R4"
 python3 "$CHECK_RESPONSE" "$R4" b4.tsv >check4.log || { cat check4.log; fail "batch 4 is not as expected"; }
 dev2=$(xmllint --xpath "string((//*[local-name()='Result'])[2]/*[local-name()='DeviceID'])" "$R4")
 [[ $dev2 =~ ^[0-9A-F]{2}(-[0-9A-F]{2}){7}$ ]] || fail "DeviceID of request 2 is echoed as '$dev2', not in canonical form"
+
+step "batch 5: 15,000 repeats of an issued key among 30,000 (in-batch duplicates never cost a store lookup)"
+# each repeat is answered from the batch's own table; a store lookup that
+# hit the memtable would sort it, and 15,000 of them stall the batch for minutes
+make_batch b5.xml 30000 "$PARTY_A" DUPK-5 --faults dup_key:15000 --expect b5.tsv --device-base 00DB005000000000
+drop "$H" b5.xml
+drain "$H"
+R5=$(response_path "$H" "$PARTY_A" DUPK-5)
+assert_response_valid "$R5"
+python3 "$CHECK_RESPONSE" "$R5" b5.tsv >check5.log || { tail check5.log; fail "batch 5 is not as expected"; }
+assert_eq "E_DUPLICATE_KEY Results in batch 5" "$(grep -c '<ErrorCode>E_DUPLICATE_KEY</ErrorCode>' "$R5")" 15000
 finish "duplicate key checks passed"
