@@ -90,7 +90,10 @@ static int open_db(struct store *s, const char *dir, enum store_mode mode, char 
     if (mode != STORE_CREATE) {
         size_t n = 0;
         char **have = rocksdb_list_column_families(s->opts, dir, &n, rerr);
-        if (*rerr) return -1;
+        if (*rerr) {
+            if (have) rocksdb_list_column_families_destroy(have, n);   /* malloc(0) on failure */
+            return -1;
+        }
         int found = 0;
         for (size_t i = 0; i < n; i++) found |= strcmp(have[i], CF_NAMES[CF_CERTS]) == 0;
         rocksdb_list_column_families_destroy(have, n);
