@@ -136,6 +136,10 @@ struct parser {
     int tagpos;
     int in_markup;
     uint32_t markup_len;
+    uint64_t run_len;           /* the current text run ('>' to '<') */
+    uint64_t run_start;         /* its first byte */
+    int text_nonws;             /* it holds more than whitespace */
+    uint64_t text_over_at;      /* 1 + offset where a text run passed TEXT_RUN_MAX, or 0 */
     int id_seen;                /* the current CSR's RequestID was checked */
     struct idset ids;
 };
@@ -162,6 +166,25 @@ static void on_error(void *arg, xmlErrorPtr e)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ')) msg[--n] = '\0';
     snprintf(dst, 256, "line %d: %s", e->line, msg);
+}
+
+/* A text run over 1 MiB that is not all whitespace fits no element (the
+ * longest, CSRBody, is 8,192 characters): E_SCHEMA at once, because
+ * libxml2's schema check of a long text node costs the square of its length
+ * (six 10 MB bodies took 6 s to refuse, over the 1 s receipt promise). */
+#define TEXT_RUN_MAX (1u << 20)
+
+/* text_run - count len bytes of text; -1 (stop reading) when the run is
+ * too long */
+static int text_run(struct parser *p, const char *s, int len, uint64_t at)
+{
+    if (p->run_len == 0) p->run_start = at;
+    for (int k = 0; k < len && !p->text_nonws; k++)
+        p->text_nonws = s[k] != ' ' && s[k] != '\t' && s[k] != '\n' && s[k] != '\r';
+    p->run_len += (uint64_t)len;
+    if (p->run_len <= TEXT_RUN_MAX || !p->text_nonws) return 0;
+    p->text_over_at = at + 1;   /* the message names the element: see step */
+    return -1;
 }
 
 /* markup_too_long - the byte tap's refusal of a tag over 64 KiB */
@@ -194,6 +217,7 @@ static int io_read(void *ctx, char *buf, int len)
             if (p->in_markup && p->markup_len + (uint32_t)run > 65536)
                 return markup_too_long(p, p->bytes_in + (uint64_t)i + (65536 - p->markup_len));
             if (p->in_markup) p->markup_len += (uint32_t)run;
+            else if (stop > 0 && text_run(p, from, stop, p->bytes_in + (uint64_t)i) != 0) return -1;
             if (gt) {
                 p->in_markup = 0;
                 i += run;   /* at the '>'; the loop steps past it */
@@ -206,7 +230,7 @@ static int io_read(void *ctx, char *buf, int len)
         /* a markup run ('<' to '>') over 64 KiB: libxml2's attribute
          * handling is quadratic (100,000 attributes take minutes); no tag
          * of a request comes near this */
-        if (c == '<') p->in_markup = 1, p->markup_len = 0;
+        if (c == '<') p->in_markup = 1, p->markup_len = 0, p->run_len = 0, p->text_nonws = 0;
         else if (c == '>') p->in_markup = 0;
         else if (p->in_markup && ++p->markup_len > 65536)
             return markup_too_long(p, p->bytes_in + (uint64_t)i);
@@ -473,14 +497,22 @@ static void step(struct parser *p)
             /* libxml2 stops any text node at 10 MB; when it stopped inside a
              * field we already found over its bound, the fault is the
              * field's size (E_SCHEMA, SPEC 5), not the XML */
-            if (strstr(p->xml_err, "huge text node")) {
+            int tapped = p->text_over_at != 0;   /* the byte tap stopped a long text run */
+            if (tapped || strstr(p->xml_err, "huge text node")) {
                 static const char *const FIELD_NAMES[] = {"", "BatchID", "PartyID", "CSRCount", "RequestID",
                                                           "DeviceID", "CertificateUsage", "CSRBody"};
+                char why[96];
+                if (tapped)
+                    snprintf(why, sizeof why, "a text node over 1 MiB from byte %llu",
+                             (unsigned long long)p->run_start);
+                else
+                    snprintf(why, sizeof why, "libxml2 stopped it at 10 MB");
                 if (!p->schema_err[0])
                 snprintf(p->schema_err, sizeof p->schema_err,
-                         "line %d: %s%s holds more text than the schema allows (libxml2 stopped it at 10 MB)",
+                         "line %d: %s%s holds more text than the schema allows (%s)",
                          xmlTextReaderGetParserLineNumber(p->reader), p->field != F_NONE ? "element " : "",
-                         p->field != F_NONE ? FIELD_NAMES[p->field] : "element-only content (Header, CSRs, CSR)");
+                         p->field != F_NONE ? FIELD_NAMES[p->field] : "element-only content (Header, CSRs, CSR)",
+                         why);
                 p->xml_err[0] = '\0';
             }
             p->done = 1;
@@ -574,6 +606,20 @@ enum batch_code parse_finish(struct parser *p, char *err, size_t errlen)
         chunk_free(scratch);
     }
     err[0] = '\0';
+    /* a text run the byte tap stopped: the read error libxml2 reports is
+     * ours; the fault is E_SCHEMA, or E_TOO_MANY when the CSR over the
+     * limit came first */
+    if (p->text_over_at) {
+        p->xml_err[0] = '\0';
+        if (!p->schema_err[0])
+            snprintf(p->schema_err, sizeof p->schema_err,
+                     "byte %llu: a text node over 1 MiB (no element of a request holds more than 8,192 characters)",
+                     (unsigned long long)p->run_start);
+        if (p->over_at && p->text_over_at >= p->over_at && p->verdict != BC_TOO_MANY) {
+            p->verdict = BC_TOO_MANY;
+            p->count = p->tags_seen;
+        }
+    }
     /* a fault the parser met after the CSR over the limit */
     if (p->xml_err[0] && p->over_at && p->reader &&
         (uint64_t)xmlTextReaderByteConsumed(p->reader) >= p->over_at - 1 && p->verdict != BC_TOO_MANY) {

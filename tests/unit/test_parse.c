@@ -543,6 +543,58 @@ static void test_intake_schema(void **state)
     free(doc);
 }
 
+/* test_long_text_runs - a text run over 1 MiB that is not whitespace is
+ * E_SCHEMA from the byte tap (libxml2's check of it would be quadratic);
+ * 2 MiB of whitespace between elements is still fine; a CSR over the limit
+ * before the long run keeps E_TOO_MANY */
+static void test_long_text_runs(void **state)
+{
+    (void)state;
+    char *doc = simple_doc(2, "2");
+    size_t big_n = 2u << 20;
+    char *big = malloc(big_n + 1);
+    assert_non_null(big);
+    memset(big, 'A', big_n);
+    big[big_n] = '\0';
+    char *long_body = replace1(doc, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
+    char *t = replace1(long_body, "@", big);
+    free(long_body);
+    long_body = t;
+    memset(big, ' ', big_n);
+    big[big_n - 1] = '\n';
+    char *long_ws = replace1(doc, "</CSRCount>", "</CSRCount>@");
+    t = replace1(long_ws, "@", big);
+    free(long_ws);
+    long_ws = t;
+    struct verdict v;
+    run_intake(long_body, strlen(long_body), 0, 50000, g_schema, &v);
+    assert_int_equal(v.code, BC_SCHEMA);
+    tu_assert_contains(v.err, "CSRBody");
+    tu_assert_contains(v.err, "over 1 MiB");
+    run_intake(long_ws, strlen(long_ws), 0, 50000, g_schema, &v);
+    assert_int_equal(v.code, BC_OK);
+    /* the long body in CSR 2, which is over a limit of 1: E_TOO_MANY */
+    memset(big, 'A', big_n);
+    char *csr2 = strstr(doc, "<RequestID>2</RequestID>");
+    assert_non_null(csr2);
+    char *tail = replace1(csr2, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
+    t = replace1(tail, "@", big);
+    free(tail);
+    *csr2 = '\0';
+    char *long_body2 = strcat3(doc, t, "");
+    *csr2 = '<';
+    free(t);
+    run_intake(long_body2, strlen(long_body2), 0, 2, g_schema, &v);
+    assert_int_equal(v.code, BC_SCHEMA);
+    run_intake(long_body2, strlen(long_body2), 0, 1, g_schema, &v);
+    assert_int_equal(v.code, BC_TOO_MANY);
+    free(long_body2);
+    free(long_body);
+    free(long_ws);
+    free(big);
+    free(doc);
+}
+
 /* utf16le - ASCII text as UTF-16LE, with a BOM when bom */
 static size_t utf16(const char *s, char *out, int bom, int big_endian)
 {
@@ -788,6 +840,7 @@ int main(void)
         cmocka_unit_test(test_processing_stops_on_xml_fault),
         cmocka_unit_test(test_intake_ok),
         cmocka_unit_test(test_intake_schema),
+        cmocka_unit_test(test_long_text_runs),
         cmocka_unit_test(test_intake_xml),
         cmocka_unit_test(test_utf16),
         cmocka_unit_test(test_utf16_one_byte_reads),
