@@ -140,6 +140,7 @@ struct parser {
     uint64_t run_start;         /* its first byte */
     int text_nonws;             /* it holds more than whitespace */
     uint64_t text_over_at;      /* 1 + offset where a text run passed TEXT_RUN_MAX, or 0 */
+    int huge_text;              /* libxml2 stopped a text node at its 10 MB limit */
     int id_seen;                /* the current CSR's RequestID was checked */
     struct idset ids;
 };
@@ -158,6 +159,11 @@ static void on_error(void *arg, xmlErrorPtr e)
 {
     struct parser *p = arg;
     if (!e || e->level < XML_ERR_ERROR) return;
+    /* known by its code and libxml2's own words, never by text that may
+     * quote the input */
+    if (e->domain == XML_FROM_PARSER && e->code == XML_ERR_NO_MEMORY && e->message &&
+        strstr(e->message, "huge text node"))
+        p->huge_text = 1;
     int schema = e->domain == XML_FROM_SCHEMASV || e->domain == XML_FROM_SCHEMASP;
     char *dst = schema ? p->schema_err : p->xml_err;
     if (dst[0]) return;
@@ -498,7 +504,7 @@ static void step(struct parser *p)
              * field we already found over its bound, the fault is the
              * field's size (E_SCHEMA, SPEC 5), not the XML */
             int tapped = p->text_over_at != 0;   /* the byte tap stopped a long text run */
-            if (tapped || strstr(p->xml_err, "huge text node")) {
+            if (tapped || p->huge_text) {
                 static const char *const FIELD_NAMES[] = {"", "BatchID", "PartyID", "CSRCount", "RequestID",
                                                           "DeviceID", "CertificateUsage", "CSRBody"};
                 char why[96];

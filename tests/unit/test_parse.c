@@ -589,6 +589,30 @@ static void test_long_text_runs(void **state)
     run_intake(long_body2, strlen(long_body2), 0, 1, g_schema, &v);
     assert_int_equal(v.code, BC_TOO_MANY);
     free(long_body2);
+    /* 11 MiB of whitespace in CSRBody passes the tap; libxml2 stops the
+     * text node at 10 MB: E_SCHEMA naming the element */
+    size_t ws_n = 11u << 20;
+    char *ws = malloc(ws_n + 1);
+    assert_non_null(ws);
+    memset(ws, ' ', ws_n);
+    ws[ws_n] = '\0';
+    char *ws_body = replace1(doc, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
+    t = replace1(ws_body, "@", ws);
+    free(ws_body);
+    run_intake(t, strlen(t), 0, 50000, g_schema, &v);
+    assert_int_equal(v.code, BC_SCHEMA);
+    tu_assert_contains(v.err, "CSRBody");
+    tu_assert_contains(v.err, "10 MB");
+    free(t);
+    free(ws);
+    /* an error message that quotes "huge text node" from the input is not
+     * libxml2's limit (found by fuzz_parse: E_SCHEMA with the schema, E_XML
+     * without it): an unterminated document is E_XML */
+    const char *quoted = "<?xml version=\"1.0\" encoding=\"UTF-7\"?>\n<BetcahdCSRRequest "
+                         "xmlns=\"urn#:smki:batched-csr:1\">\n <HeadeBatchequest "
+                         "xmlns=\"uhuge text nodern#:smki:batcd-csr:1\">\n\n";
+    run_intake(quoted, strlen(quoted), 0, 50000, g_schema, &v);
+    assert_int_equal(v.code, BC_XML);
     free(long_body);
     free(long_ws);
     free(big);
