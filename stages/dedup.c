@@ -20,7 +20,8 @@ struct dedup {
     dedup_keys_known_fn known;
     void *arg;
     uint8_t (*ask)[32];    /* scratch: the chunk's keys for the store lookup */
-    uint8_t *answer;
+    uint8_t *answer;       /* the store's answers, in the order asked */
+    uint8_t *asked;        /* per request of the chunk: was its key asked? */
     uint32_t ask_cap;
 };
 
@@ -60,6 +61,7 @@ void dedup_free(struct dedup *d)
     free(d->key);
     free(d->ask);
     free(d->answer);
+    free(d->asked);
     free(d);
 }
 
@@ -111,22 +113,23 @@ static int in_batch(struct dedup *d, struct request *r)
 
 int dedup_chunk(struct dedup *d, struct chunk *c)
 {
-    /* one store lookup for the chunk's keys (those valid so far; a key the
-     * store knows is a duplicate whatever comes before it in the batch) */
+    /* one batched store lookup for the chunk's keys: those of requests
+     * still valid whose device and key this batch has not claimed.  Never
+     * a claimed key: it is in the store once its chunk is committed, and a
+     * lookup that hits the memtable costs a sort of it; duplicates within
+     * this chunk are not committed yet (misses) */
     if (c->n > d->ask_cap) {
         d->ask_cap = c->cap > c->n ? c->cap : c->n;
         d->ask = xrealloc(d->ask, (size_t)d->ask_cap * sizeof *d->ask);
         d->answer = xrealloc(d->answer, d->ask_cap);
+        d->asked = xrealloc(d->asked, d->ask_cap);
     }
-    /* never for a key this batch already claimed: it is in the store when
-     * its chunk was committed, and a lookup that hits the memtable costs a
-     * sort; duplicates within the chunk are not committed yet (misses) */
     size_t n = 0;
     for (uint32_t i = 0; i < c->n; i++) {
         struct request *r = &c->req[i];
-        r->dedup_ask = 0;
+        d->asked[i] = 0;
         if (r->code != RC_OK || dev_find(d, r->device, r->usage)->used || key_find(d, r->key_hash)->used) continue;
-        r->dedup_ask = 1;
+        d->asked[i] = 1;
         memcpy(d->ask[n++], r->key_hash, 32);
     }
     if (n && d->known(d->arg, (const uint8_t (*)[32])d->ask, n, d->answer) != 0) return -1;
@@ -134,7 +137,7 @@ int dedup_chunk(struct dedup *d, struct chunk *c)
     for (uint32_t i = 0; i < c->n; i++) {
         struct request *r = &c->req[i];
         if (r->code != RC_OK) continue;
-        int stored = r->dedup_ask ? d->answer[a++] : 0;
+        int stored = d->asked[i] ? d->answer[a++] : 0;
         if (in_batch(d, r)) continue;
         if (stored) {
             r->code = RC_DUPLICATE_KEY;

@@ -41,7 +41,6 @@ struct request {
     enum usage usage;
     uint8_t  point[65];                       /* uncompressed P-256 point, 04||X||Y */
     uint8_t  key_hash[32];                    /* SHA-256 of point: the key's identity */
-    uint8_t  dedup_ask;                       /* dedup's scratch: looked up in the store */
     /* sign */
     uint8_t  serial[16];
     uint16_t cert_len;
