@@ -65,6 +65,7 @@ struct service {
     int rescan;               /* a new pass is due: incoming/ changed (run) */
     int retry;                /* files of passes left for retry */
     uint64_t accepted;        /* batches accepted by this run */
+    int drain;                /* run --drain: no new passes */
 };
 
 /* pass_start - a new pass over incoming/ (the previous one is dropped) */
@@ -113,23 +114,14 @@ static int stop_check(void *arg)
 }
 
 /* between_chunks - the processor's writer calls this after each commit:
- * take one more file (run: a new pass when incoming/ changed), then say
- * whether to stop */
+ * take one more file, then say whether to stop.  run starts a new pass
+ * when incoming/ changed; run --drain keeps to the files there at start */
 static int between_chunks(void *arg)
 {
     struct service *svc = arg;
     if (stop_check(svc)) return 1;
-    if (spool_changed(svc->watch)) svc->rescan = 1;
+    if (!svc->drain && spool_changed(svc->watch)) svc->rescan = 1;
     if (svc->next >= svc->pass.n && svc->rescan) pass_start(svc);
-    take_one(svc);
-    return stop_check(svc);
-}
-
-/* drain_between_chunks - run --drain: the files that were there at start */
-static int drain_between_chunks(void *arg)
-{
-    struct service *svc = arg;
-    if (stop_check(svc)) return 1;
     take_one(svc);
     return stop_check(svc);
 }
@@ -198,6 +190,7 @@ int cmd_run(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stopset, NULL);
 
     static struct service svc;
+    svc.drain = drain;
     if (cli_open_home(&svc.home, root) != 0) return 1;
     if (check_key_file(svc.home.ca_key) != 0) return 1;
     svc.store = cli_open_store(&svc.home, STORE_READ_WRITE);
@@ -250,7 +243,7 @@ int cmd_run(int argc, char **argv)
             ;
         for (;;) {
             uint64_t before = svc.accepted;
-            int rc = processor_drain(svc.proc, drain_between_chunks, &svc);
+            int rc = processor_drain(svc.proc, between_chunks, &svc);
             /* every file present at start gets its receipt, whatever happened */
             while (!stop_check(&svc) && take_one(&svc) >= 0)
                 ;

@@ -679,7 +679,8 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     }
     /* commits are whole chunks, but for the last one of the batch */
     j.resume_chunks = (b->done + CHUNK_REQUESTS - 1) / CHUNK_REQUESTS;
-    if (b->state == BATCH_PROCESSING && b->done > 0 && b->done < b->csrs &&
+    int resuming = b->state == BATCH_PROCESSING && b->done > 0;
+    if (resuming && b->done < b->csrs &&
         audit_append(p->home->root, "resume", "turn=%" PRIu64 " committed_chunks=%" PRIu64 " done=%u (issue entries "
                      "of this turn for later chunks written before the interruption were never committed: void)",
                      b->turn, j.resume_chunks, b->done) != 0) {
@@ -693,11 +694,11 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     /* resuming: this turn's committed records are looked up again (dedup
      * asks whether each key is known outside this turn); in table files
      * those hits are cheap, in the memtable each one would sort it */
-    if (b->state == BATCH_PROCESSING && b->done > 0 && store_flush(p->store, 1) != 0) {
+    if (resuming && store_flush(p->store, 1) != 0) {
         log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
         return -1;
     }
-    if (b->state != BATCH_PROCESSING || b->done == 0) {
+    if (!resuming) {
         b->state = BATCH_PROCESSING;
         b->started_at = j.now;
         b->done = b->issued = b->rejected = 0;

@@ -25,7 +25,7 @@
 enum { CF_DEFAULT, CF_CERTS, CF_DEVICES, CF_KEYS, CF_COUNT };
 static const char *const CF_NAMES[CF_COUNT] = {"default", "certs", "devices", "keys"};
 /* memtable sizes: small enough that memory stops growing early in a batch
- * (peak RSS about 90 MiB from 30,000 CSRs on), big enough that a batch is
+ * (peak RSS about 90 MiB from about 25,000 CSRs on), big enough that a batch is
  * two or three flushes; L0 compaction waits for 8 table files, so a night of
  * eight batches compacts each family about twice */
 static const size_t CF_WRITE_BUFFER[CF_COUNT] = {4u << 20, 16u << 20, 4u << 20, 4u << 20};
@@ -628,16 +628,29 @@ int store_device_each(struct store *s, const uint8_t device[8], int usage,
     return store_each_prefix(s, prefix, dev_iter_cb, &di);
 }
 
-/* multi_exists - one batched lookup of n keys of one family (the keys of a
- * chunk: RocksDB probes each table file once for all of them); found[i] is
- * 1 or 0; 0, or -1 with the error */
-static int multi_exists(struct store *s, const char *const *keys, const size_t *klens, size_t n, uint8_t *found)
+/* ids_known - one batched lookup of the keys "<tag>/<HEX of id>" for n
+ * binary ids of len octets (a chunk's: RocksDB probes each table file once
+ * for all of them); found[i] is 1 or 0; 0, or -1 with the error */
+static int ids_known(struct store *s, char tag, const uint8_t *ids, size_t len, size_t n, uint8_t *found)
 {
     if (!s->db) return unavailable(s);
     if (n == 0) return 0;
-    rocksdb_pinnableslice_t **vals = xcalloc(n, sizeof *vals);   /* per chunk, not per request */
+    /* per chunk, not per request */
+    size_t kl = 2 + 2 * len;
+    char *block = xmalloc(n * (kl + 1));
+    const char **keys = xmalloc(n * sizeof *keys);
+    size_t *klens = xmalloc(n * sizeof *klens);
+    for (size_t i = 0; i < n; i++) {
+        char *k = block + i * (kl + 1);
+        k[0] = tag;
+        k[1] = '/';
+        hex_upper(ids + i * len, len, k + 2);
+        keys[i] = k;
+        klens[i] = kl;
+    }
+    rocksdb_pinnableslice_t **vals = xcalloc(n, sizeof *vals);
     char **errs = xcalloc(n, sizeof *errs);
-    rocksdb_batched_multi_get_cf(s->db, s->ropts, cf_of(s, keys[0], klens[0]), n, keys, klens, vals, errs, 0);
+    rocksdb_batched_multi_get_cf(s->db, s->ropts, cf_of(s, keys[0], kl), n, keys, klens, vals, errs, 0);
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (errs[i] && rc == 0) rc = set_err(s, "get", errs[i]);
@@ -647,45 +660,20 @@ static int multi_exists(struct store *s, const char *const *keys, const size_t *
     }
     free(vals);
     free(errs);
-    return rc;
-}
-
-/* key_strings - "<tag>/<HEX>" keys for n binary ids of size len, in one block */
-static char *key_strings(char tag, const uint8_t *ids, size_t len, size_t n, const char **keys, size_t *klens)
-{
-    size_t kl = 2 + 2 * len;
-    char *block = xmalloc(n * (kl + 1) + 1);
-    for (size_t i = 0; i < n; i++) {
-        char *k = block + i * (kl + 1);
-        k[0] = tag;
-        k[1] = '/';
-        hex_upper(ids + i * len, len, k + 2);
-        keys[i] = k;
-        klens[i] = kl;
-    }
-    return block;
-}
-
-int store_serials_known(struct store *s, const uint8_t (*serials)[16], size_t n, uint8_t *known)
-{
-    if (n == 0) return 0;
-    const char **keys = xmalloc(n * sizeof *keys);
-    size_t *klens = xmalloc(n * sizeof *klens);
-    char *block = key_strings('c', serials[0], 16, n, keys, klens);
-    int rc = multi_exists(s, keys, klens, n, known);
     free(block);
     free(keys);
     free(klens);
     return rc;
 }
 
+int store_serials_known(struct store *s, const uint8_t (*serials)[16], size_t n, uint8_t *known)
+{
+    return n ? ids_known(s, 'c', serials[0], 16, n, known) : 0;
+}
+
 int store_keys_known_outside(struct store *s, const uint8_t (*hashes)[32], size_t n, uint64_t turn, uint8_t *known)
 {
-    if (n == 0) return 0;
-    const char **keys = xmalloc(n * sizeof *keys);
-    size_t *klens = xmalloc(n * sizeof *klens);
-    char *block = key_strings('k', hashes[0], 32, n, keys, klens);
-    int rc = multi_exists(s, keys, klens, n, known);
+    int rc = n ? ids_known(s, 'k', hashes[0], 32, n, known) : 0;
     /* a hit (rare) may be this turn's own, committed before a restart */
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!known[i]) continue;
@@ -693,9 +681,6 @@ int store_keys_known_outside(struct store *s, const uint8_t (*hashes)[32], size_
         if (k < 0) rc = -1;
         else known[i] = (uint8_t)k;
     }
-    free(block);
-    free(keys);
-    free(klens);
     return rc;
 }
 

@@ -139,7 +139,7 @@ struct parser {
     uint64_t run_len;           /* the current text run ('>' to '<') */
     uint64_t run_start;         /* its first byte */
     int text_nonws;             /* it holds more than whitespace */
-    uint64_t text_over_at;      /* 1 + offset where a text run passed TEXT_RUN_MAX, or 0 */
+    int text_too_long;          /* the byte tap stopped a text run over TEXT_RUN_MAX */
     int huge_text;              /* libxml2 stopped a text node at its 10 MB limit */
     int id_seen;                /* the current CSR's RequestID was checked */
     struct idset ids;
@@ -189,7 +189,7 @@ static int text_run(struct parser *p, const char *s, int len, uint64_t at)
         p->text_nonws = s[k] != ' ' && s[k] != '\t' && s[k] != '\n' && s[k] != '\r';
     p->run_len += (uint64_t)len;
     if (p->run_len <= TEXT_RUN_MAX || !p->text_nonws) return 0;
-    p->text_over_at = at + 1;   /* the message names the element: see step */
+    p->text_too_long = 1;       /* the message names the element: see step */
     return -1;
 }
 
@@ -503,7 +503,7 @@ static void step(struct parser *p)
             /* libxml2 stops any text node at 10 MB; when it stopped inside a
              * field we already found over its bound, the fault is the
              * field's size (E_SCHEMA, SPEC 5), not the XML */
-            int tapped = p->text_over_at != 0;   /* the byte tap stopped a long text run */
+            int tapped = p->text_too_long;   /* the byte tap stopped a long text run */
             if (tapped || p->huge_text) {
                 static const char *const FIELD_NAMES[] = {"", "BatchID", "PartyID", "CSRCount", "RequestID",
                                                           "DeviceID", "CertificateUsage", "CSRBody"};
@@ -613,18 +613,14 @@ enum batch_code parse_finish(struct parser *p, char *err, size_t errlen)
     }
     err[0] = '\0';
     /* a text run the byte tap stopped: the read error libxml2 reports is
-     * ours; the fault is E_SCHEMA, or E_TOO_MANY when the CSR over the
-     * limit came first */
-    if (p->text_over_at) {
+     * ours, the fault is E_SCHEMA (a CSR over the limit before it was met
+     * by the reader first: E_TOO_MANY stands) */
+    if (p->text_too_long) {
         p->xml_err[0] = '\0';
         if (!p->schema_err[0])
             snprintf(p->schema_err, sizeof p->schema_err,
                      "byte %llu: a text node over 1 MiB (no element of a request holds more than 8,192 characters)",
                      (unsigned long long)p->run_start);
-        if (p->over_at && p->text_over_at >= p->over_at && p->verdict != BC_TOO_MANY) {
-            p->verdict = BC_TOO_MANY;
-            p->count = p->tags_seen;
-        }
     }
     /* a fault the parser met after the CSR over the limit */
     if (p->xml_err[0] && p->over_at && p->reader &&

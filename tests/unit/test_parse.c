@@ -75,6 +75,17 @@ static char *strcat3(const char *a, const char *b, const char *c)
     return sb_close(&x);
 }
 
+/* with_text - s with `after` (its first occurrence) followed by text, and
+ * the first CSRBody's text replaced when after is NULL */
+static char *with_text(const char *s, const char *after, const char *text)
+{
+    const char *from = after ? after : "<CSRBody>TUlJQg==</CSRBody>";
+    char *to = after ? strcat3(after, text, "") : strcat3("<CSRBody>", text, "</CSRBody>");
+    char *out = replace1(s, from, to);
+    free(to);
+    return out;
+}
+
 #define NS "urn:smki:batched-csr:1"
 #define DECL "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 
@@ -480,15 +491,9 @@ static void test_intake_schema(void **state)
     char big[8200];
     memset(big, 'A', 8193);
     big[8193] = '\0';
-    char *body_big = replace1(doc, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
-    char *t = replace1(body_big, "@", big);
-    free(body_big);
-    body_big = t;
+    char *body_big = with_text(doc, NULL, big);
     big[8192] = '\0';
-    char *body_max = replace1(doc, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
-    t = replace1(body_max, "@", big);
-    free(body_max);
-    body_max = t;
+    char *body_max = with_text(doc, NULL, big);
     /* header values */
     char *bad_party = replace1(doc, "90-B3-D5", "90:B3:D5");
     char *bad_count = replace1(doc, "<CSRCount>2<", "<CSRCount>x<");
@@ -556,16 +561,10 @@ static void test_long_text_runs(void **state)
     assert_non_null(big);
     memset(big, 'A', big_n);
     big[big_n] = '\0';
-    char *long_body = replace1(doc, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
-    char *t = replace1(long_body, "@", big);
-    free(long_body);
-    long_body = t;
+    char *long_body = with_text(doc, NULL, big);
     memset(big, ' ', big_n);
     big[big_n - 1] = '\n';
-    char *long_ws = replace1(doc, "</CSRCount>", "</CSRCount>@");
-    t = replace1(long_ws, "@", big);
-    free(long_ws);
-    long_ws = t;
+    char *long_ws = with_text(doc, "</CSRCount>", big);
     struct verdict v;
     run_intake(long_body, strlen(long_body), 0, 50000, g_schema, &v);
     assert_int_equal(v.code, BC_SCHEMA);
@@ -577,9 +576,7 @@ static void test_long_text_runs(void **state)
     memset(big, 'A', big_n);
     char *csr2 = strstr(doc, "<RequestID>2</RequestID>");
     assert_non_null(csr2);
-    char *tail = replace1(csr2, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
-    t = replace1(tail, "@", big);
-    free(tail);
+    char *t = with_text(csr2, NULL, big);
     *csr2 = '\0';
     char *long_body2 = strcat3(doc, t, "");
     *csr2 = '<';
@@ -596,9 +593,7 @@ static void test_long_text_runs(void **state)
     assert_non_null(ws);
     memset(ws, ' ', ws_n);
     ws[ws_n] = '\0';
-    char *ws_body = replace1(doc, "<CSRBody>TUlJQg==</CSRBody>", "<CSRBody>@</CSRBody>");
-    t = replace1(ws_body, "@", ws);
-    free(ws_body);
+    t = with_text(doc, NULL, ws);
     run_intake(t, strlen(t), 0, 50000, g_schema, &v);
     assert_int_equal(v.code, BC_SCHEMA);
     tu_assert_contains(v.err, "CSRBody");
