@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "digest.h"
 #include "fsutil.h"
 #include "xmem.h"
 
@@ -33,8 +33,8 @@ static void hex(const unsigned char *in, size_t n, char *out)
 /* line_hash - SHA-256 of the first len bytes of a line, hex */
 static void line_hash(const char *line, size_t len, char out[HASH_HEX + 1])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)line, len, md);
+    uint8_t md[32];
+    sha256(line, len, md);
     hex(md, sizeof md, out);
 }
 

@@ -74,6 +74,7 @@ struct processor {
     struct signer *signer;
     struct validate_ctx *vctx[MAX_WORKERS];
     struct sign_session *sess[MAX_WORKERS];
+    struct sign_session *wsess;   /* the writer's, for a serial drawn again */
     int signer_warned;
     int suspension_logged;
     uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
@@ -264,7 +265,20 @@ static void *sign_thread(void *arg)
     return NULL;
 }
 
-/* ensure_signer - open the CA and one session per worker, once */
+/* close_signer - the sessions and the CA, so that ensure_signer starts over */
+static void close_signer(struct processor *p)
+{
+    for (int i = 0; i < p->nworkers; i++) {
+        sign_session_free(p->sess[i]);
+        p->sess[i] = NULL;
+    }
+    sign_session_free(p->wsess);
+    p->wsess = NULL;
+    signer_close(p->signer);
+    p->signer = NULL;
+}
+
+/* ensure_signer - open the CA, one session per worker and the writer's, once */
 static int ensure_signer(struct processor *p)
 {
     if (p->signer) return 0;
@@ -277,12 +291,15 @@ static int ensure_signer(struct processor *p)
         p->signer_warned = 1;
         return -1;
     }
-    for (int i = 0; i < p->nworkers; i++) {
-        p->sess[i] = sign_session_new(p->signer, err, sizeof err);
-        if (!p->sess[i]) {
+    for (int i = 0; i <= p->nworkers; i++) {
+        struct sign_session *ss = sign_session_new(p->signer, err, sizeof err);
+        if (!ss) {
             log_warn("cannot open a signing session: %s", err);
+            close_signer(p);
             return -1;
         }
+        if (i < p->nworkers) p->sess[i] = ss;
+        else p->wsess = ss;
     }
     return 0;
 }
@@ -310,11 +327,8 @@ struct processor *processor_new(struct home *h, struct store *st, char *err, siz
 void processor_free(struct processor *p)
 {
     if (!p) return;
-    for (int i = 0; i < p->nworkers; i++) {
-        validate_ctx_free(p->vctx[i]);
-        if (p->sess[i]) sign_session_free(p->sess[i]);
-    }
-    if (p->signer) signer_close(p->signer);
+    for (int i = 0; i < p->nworkers; i++) validate_ctx_free(p->vctx[i]);
+    close_signer(p);
     for (size_t i = 0; i < p->npool; i++) chunk_free(p->pool[i]);
     free(p->pool);
     free(p);
@@ -463,7 +477,7 @@ static int check_chunk(struct job *j, struct chunk *c)
                 return -1;
             }
             if (!known) break;
-            if (tries > 3 || sign_reissue(p->sess[0], r, j->now) != 0) {
+            if (tries > 3 || sign_reissue(p->wsess, r, j->now) != 0) {
                 job_fail(j, 0, "could not draw a fresh serial");
                 return -1;
             }

@@ -18,7 +18,10 @@
  *   sign_check_cert reads the signer only, so it may run anywhere.
  *
  * SERIAL NUMBERS
- *   16 octets from RAND_priv_bytes; the top bit of the first octet is
+ *   16 octets from RAND_priv_bytes (a session draws them in 4 KiB blocks:
+ *   one call costs about 1 us whatever its length, for the DRBG's lock and
+ *   fork check; each octet is used once and wiped from the block when
+ *   taken); the top bit of the first octet is
  *   cleared and, when that leaves it zero, the first octet alone is redrawn
  *   (rejection sampling: first octet uniform over 1..127, the other 15
  *   uniform), which keeps 16 content octets and about 127 bits of entropy.
@@ -52,10 +55,10 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "digest.h"
 #include "xmem.h"
 
 /* ---- fixed encodings ---------------------------------------------------- */
@@ -115,8 +118,16 @@ struct signer {
     struct tmpl t;
 };
 
+/* randomness for serials, drawn from the DRBG a block at a time */
+#define RAND_BLOCK 4096
+struct rand_pool {
+    size_t  pos;                  /* next unused octet; RAND_BLOCK: empty */
+    uint8_t buf[RAND_BLOCK];
+};
+
 struct sign_session {
     struct signer *s;
+    struct rand_pool rnd;         /* serial octets */
     EVP_PKEY_CTX  *pctx;          /* sign_init done once; reused per cert */
     time_t         t_now;         /* last 'now' formatted, and its text */
     int            t_valid;
@@ -275,14 +286,31 @@ static int utctime_format(time_t t, char out[UTCTIME_LEN + 1])
     return 0;
 }
 
-/* draw_serial - 16 octets, top bit clear, first octet non-zero (see top) */
-static int draw_serial(uint8_t serial[16])
+/* rand_take - n fresh octets from pool (refilled when short), or straight
+ * from the DRBG when pool is NULL; 0 or -1 */
+static int rand_take(struct rand_pool *pool, uint8_t *out, size_t n)
 {
-    if (RAND_priv_bytes(serial, 16) != 1)
+    if (!pool)
+        return RAND_priv_bytes(out, (int)n) == 1 ? 0 : -1;
+    if (RAND_BLOCK - pool->pos < n) {
+        if (RAND_priv_bytes(pool->buf, RAND_BLOCK) != 1)
+            return -1;
+        pool->pos = 0;
+    }
+    memcpy(out, pool->buf + pool->pos, n);
+    OPENSSL_cleanse(pool->buf + pool->pos, n);
+    pool->pos += n;
+    return 0;
+}
+
+/* draw_serial - 16 octets, top bit clear, first octet non-zero (see top) */
+static int draw_serial(struct rand_pool *pool, uint8_t serial[16])
+{
+    if (rand_take(pool, serial, 16))
         return -1;
     serial[0] &= 0x7f;
     while (serial[0] == 0) {
-        if (RAND_priv_bytes(serial, 1) != 1)
+        if (rand_take(pool, serial, 1))
             return -1;
         serial[0] &= 0x7f;
     }
@@ -292,8 +320,8 @@ static int draw_serial(uint8_t serial[16])
 /* key_id8 - leftmost 8 octets of SHA-256 of the 65 point octets (RFC 7093 m1) */
 static void key_id8(const uint8_t point[65], uint8_t out[8])
 {
-    uint8_t md[SHA256_DIGEST_LENGTH];
-    SHA256(point, 65, md);
+    uint8_t md[32];
+    sha256(point, 65, md);
     memcpy(out, md, 8);
 }
 
@@ -664,6 +692,7 @@ struct sign_session *sign_session_new(struct signer *s, char *err, size_t errlen
     char why[256];
     struct sign_session *ss = xcalloc(1, sizeof *ss + s->t.len);
     ss->s = s;
+    ss->rnd.pos = RAND_BLOCK;
     ss->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, s->key, NULL);
     if (!ss->pctx || EVP_PKEY_sign_init(ss->pctx) != 1 ||
         EVP_PKEY_CTX_set_signature_md(ss->pctx, EVP_sha256()) != 1) {
@@ -682,6 +711,7 @@ void sign_session_free(struct sign_session *ss)
     if (!ss)
         return;
     EVP_PKEY_CTX_free(ss->pctx);
+    OPENSSL_cleanse(&ss->rnd, sizeof ss->rnd);
     free(ss);
 }
 
@@ -700,7 +730,7 @@ static int internal(struct request *req, const char *what)
 int sign_request(struct sign_session *ss, struct request *req, time_t now)
 {
     const struct tmpl *t = &ss->s->t;
-    uint8_t md[SHA256_DIGEST_LENGTH], sig[SIG_MAX + 8];
+    uint8_t md[32], sig[SIG_MAX + 8];
     size_t siglen = sizeof sig, content, pos;
 
     if (req->code != RC_OK)
@@ -713,7 +743,7 @@ int sign_request(struct sign_session *ss, struct request *req, time_t now)
         ss->t_now = now;
         ss->t_valid = 1;
     }
-    if (draw_serial(req->serial))
+    if (draw_serial(&ss->rnd, req->serial))
         return internal(req, "CSPRNG failure drawing a serial number");
 
     memcpy(ss->tbs, t->tbs, t->len);
@@ -724,7 +754,7 @@ int sign_request(struct sign_session *ss, struct request *req, time_t now)
     memcpy(ss->tbs + t->off[MK_HWSERIAL], req->device, 8);
     memcpy(ss->tbs + t->off[MK_SKI], req->key_hash, 8);   /* = SHA-256(point), by validate; sign_check_cert recomputes it */
 
-    SHA256(ss->tbs, t->len, md);
+    sha256(ss->tbs, t->len, md);
     if (EVP_PKEY_sign(ss->pctx, sig, &siglen, md, sizeof md) != 1 || siglen > SIG_MAX)
         return internal(req, "ECDSA signing failed");
 
@@ -1116,7 +1146,7 @@ int sign_make_demo_ca(const char *name, const char *cert_path, const char *key_p
     bc = BASIC_CONSTRAINTS_new();
     ku = ASN1_BIT_STRING_new();
     ski = ASN1_OCTET_STRING_new();
-    if (!x || !nm || !bc || !ku || !ski || draw_serial(serial) ||
+    if (!x || !nm || !bc || !ku || !ski || draw_serial(NULL, serial) ||
         !(bn = BN_bin2bn(serial, 16, NULL)) || !(sn = BN_to_ASN1_INTEGER(bn, NULL)))
         goto ossl;
     bc->ca = 0xff;

@@ -21,10 +21,10 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <openssl/sha.h>
 
 #include "b64.h"
 #include "der.h"
+#include "digest.h"
 #include "eui64.h"
 #include "xmem.h"
 
@@ -584,7 +584,7 @@ static enum req_code check_key_point(struct validate_ctx *ctx, struct request *r
         return fail(req, RC_KEY_INVALID, "EC point is not on curve prime256v1");
     }
     memcpy(req->point, k, 65);
-    SHA256(k, 65, req->key_hash);
+    sha256(k, 65, req->key_hash);
     return RC_OK;
 }
 
@@ -609,7 +609,7 @@ static enum req_code check_signature(struct validate_ctx *ctx, struct request *r
                     der_strerror(e));
     if ((rl == 1 && r[0] == 0) || (sl == 1 && s[0] == 0) || rl > 32 || sl > 32)
         return fail(req, RC_CSR_SIGNATURE, "signature value r or s is out of range");
-    SHA256(csr->cri, csr->cri_len, md);
+    sha256(csr->cri, csr->cri_len, md);
     if (EVP_PKEY_verify(ctx->vctx, csr->sig, csr->sig_len, md, sizeof md) != 1) {
         ERR_clear_error();
         return fail(req, RC_CSR_SIGNATURE,
