@@ -91,6 +91,7 @@ static int take_one(struct service *svc)
     if (svc->next >= svc->pass.n) return -1;
     struct intake_outcome out;
     intake_file(svc->intake, svc->pass.names[svc->next++], &out);
+    if (out.pops) processor_give_pops(svc->proc, out.turn, out.pops);
     if (out.result == INTAKE_RETRY) svc->retry++;
     if (out.result == INTAKE_ACCEPTED) svc->accepted++;
     return (int)out.result;
@@ -239,8 +240,12 @@ int cmd_run(int argc, char **argv)
          * between its chunks; batches accepted meanwhile are the next pass */
         pass_start(&svc);
         int r;
+        /* nothing is being processed yet: the second core checks proofs of
+         * possession of the file being taken (prover.h) */
+        intake_set_prove(svc.intake, 1);
         while ((r = take_one(&svc)) >= 0 && r != INTAKE_ACCEPTED && !stop_check(&svc))
             ;
+        intake_set_prove(svc.intake, 0);
         for (;;) {
             uint64_t before = svc.accepted;
             int rc = processor_drain(svc.proc, between_chunks, &svc);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "receipt.h"
 #include "planner.h"
+#include "prover.h"
 #include "uring_io.h"
 #include "xmem.h"
 
@@ -31,6 +32,8 @@ struct intake {
     struct store *store;
     void *schema;
     ZSTD_CCtx *cz;
+    int prove;                 /* start a prover for each file (intake_set_prove) */
+    struct prover *pv;         /* the current file's, while it is taken */
     char *zbuf;
     size_t zcap;
     char warned[WARNED_MAX][160];   /* names already logged as ignored */
@@ -268,7 +271,8 @@ static void finish_crashed(struct intake *in, const char *name, const struct bat
     log_info("incoming/%s: intake of turn %" PRIu64 " completed after a restart", name, b->turn);
 }
 
-void intake_file(struct intake *in, const char *name, struct intake_outcome *out)
+/* take_file - intake_file without the prover's end */
+static void take_file(struct intake *in, const char *name, struct intake_outcome *out)
 {
     char path[PATH_MAX + 200], text[512], tmp[PATH_MAX + 200], src[96], stem[200];
     struct stat lst, fst;
@@ -342,7 +346,14 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     }
     if (afd < 0) t.werr = -errno;
     ZSTD_CCtx_reset(in->cz, ZSTD_reset_session_only);
-    struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, 0);
+    if (in->prove) in->pv = prover_start((uint32_t)in->home->cfg.max_csrs);
+    struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, in->pv != NULL);
+    if (in->pv) {
+        /* some chunks go to the prover (prover.h); the verdict is the same */
+        parse_keep_text_max(p, REQ_CSR_B64_MAX);
+        struct chunk *c = prover_chunk(in->pv);
+        while (parse_next_chunk(p, c) > 0) c = prover_offer(in->pv, c);
+    }
     enum batch_code code = parse_finish(p, text, sizeof text);
     struct parse_header hdr = *parse_header(p);   /* outlives the parser */
     const struct parse_header *h = &hdr;
@@ -478,4 +489,20 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
     out->millis = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
     log_info("incoming/%s: accepted in %.0f ms: party %s batch %s, %" PRIu64 " CSRs, turn %" PRIu64 ", night %s",
              name, out->millis, h->party_text, h->batch_id, count, b.turn, b.scheduled_night);
+}
+
+void intake_set_prove(struct intake *in, int on)
+{
+    in->prove = on;
+}
+
+void intake_file(struct intake *in, const char *name, struct intake_outcome *out)
+{
+    take_file(in, name, out);
+    /* the prover ran until now: through the fsyncs and the receipt too */
+    struct popcache *pc = prover_finish(in->pv);
+    in->pv = NULL;
+    out->pops = NULL;
+    if (pc && out->result == INTAKE_ACCEPTED && popcache_count(pc) > 0) out->pops = pc;
+    else popcache_free(pc);
 }

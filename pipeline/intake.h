@@ -18,7 +18,9 @@
  * again its fingerprint (dev, inode, size, mtime) matches the batch record
  * and intake only finishes the job (receipt, unlink): never a second turn,
  * never a false E_DUPLICATE_BATCH.
- * Single-threaded: called by the run loop only.
+ * Called by the run loop only.  With intake_set_prove on, a prover thread
+ * (prover.h) works beside it on the file being taken, at idle priority,
+ * and is joined before intake_file returns.
  */
 #ifndef SMKI_INTAKE_H
 #define SMKI_INTAKE_H
@@ -27,6 +29,7 @@
 
 #include "home.h"
 #include "parse.h"
+#include "popcache.h"
 #include "store.h"
 
 struct intake;
@@ -49,7 +52,14 @@ struct intake_outcome {
     uint64_t csrs;
     double millis;        /* accepted: from taking the file to its receipt */
     char text[512];
+    struct popcache *pops;  /* accepted with the prover on: proofs of possession
+                               already checked (the caller owns it), or NULL */
 };
+
+/* intake_set_prove - on: while a file is read, a second thread checks the
+ * proofs of possession of some of its CSRs (prover.h), for a batch that
+ * will be processed at once (run --drain) */
+void intake_set_prove(struct intake *in, int on);
 
 /* intake_name_ok - SPEC section 2 file-name rule: [A-Za-z0-9._-]{1,128}.xml */
 int intake_name_ok(const char *name);

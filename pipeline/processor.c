@@ -55,9 +55,11 @@
 #include "log.h"
 #include "metrics.h"
 #include "parse.h"
+#include "popcache.h"
 #include "respwrite.h"
 #include "sign.h"
 #include "uring_io.h"
+#include "validate.h"
 #include "validate.h"
 #include "window.h"
 #include "xmem.h"
@@ -80,6 +82,8 @@ struct processor {
     uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
     struct chunk **pool;          /* the chunks, reused batch after batch */
     size_t npool;
+    struct popcache *pops;        /* proofs checked during intake (prover.h) */
+    uint64_t pops_turn;           /* ... for this turn */
 };
 
 /* one batch in flight */
@@ -211,7 +215,7 @@ static void *validate_thread(void *arg)
     while ((c = chanq_pop(j->to_validate)) != NULL) {
         for (uint32_t i = 0; i < c->n; i++) {
             struct request *r = &c->req[i];
-            validate_request(ctx, r, chunk_csr(c, r), r->csr_len);
+            validate_request_at(ctx, r, chunk_csr(c, r), r->csr_len, c->first_index + i);
         }
         reorder_put(j->to_dedup, c);
     }
@@ -324,9 +328,17 @@ struct processor *processor_new(struct home *h, struct store *st, char *err, siz
     return p;
 }
 
+void processor_give_pops(struct processor *p, uint64_t turn, struct popcache *pops)
+{
+    popcache_free(p->pops);
+    p->pops = pops;
+    p->pops_turn = turn;
+}
+
 void processor_free(struct processor *p)
 {
     if (!p) return;
+    popcache_free(p->pops);
     for (int i = 0; i < p->nworkers; i++) validate_ctx_free(p->vctx[i]);
     close_signer(p);
     for (size_t i = 0; i < p->npool; i++) chunk_free(p->pool[i]);
@@ -786,6 +798,13 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     log_info("turn %" PRIu64 ": processing batch %s (%u CSRs%s) with %d workers", b->turn, b->batch_id,
              b->csrs, j.resume_chunks ? ", resuming" : "", p->nworkers);
 
+    /* proofs of possession checked while the file was taken (prover.h) */
+    uint64_t skipped0[MAX_WORKERS];
+    const struct popcache *known = p->pops && p->pops_turn == b->turn ? p->pops : NULL;
+    for (int i = 0; i < p->nworkers; i++) {
+        validate_ctx_set_popcache(p->vctx[i], known, NULL);
+        skipped0[i] = validate_ctx_skipped(p->vctx[i]);
+    }
     pthread_t parser, deduper, vt[MAX_WORKERS], sg[MAX_WORKERS];
     struct worker_arg wa[MAX_WORKERS];
     pthread_attr_t attr;   /* 1 MiB stacks, not 8: the stages keep their data in chunks */
@@ -810,6 +829,12 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         pthread_join(vt[i], NULL);
         pthread_join(sg[i], NULL);
     }
+    uint64_t proven = 0;
+    for (int i = 0; i < p->nworkers; i++) {
+        proven += validate_ctx_skipped(p->vctx[i]) - skipped0[i];
+        validate_ctx_set_popcache(p->vctx[i], NULL, NULL);
+    }
+    if (known) processor_give_pops(p, 0, NULL);
     dedup_free(j.dd);
     chanq_free(j.free_q);
     chanq_free(j.to_validate);
@@ -878,6 +903,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
             len += snprintf(line + len, sizeof line - (size_t)len, "%s%s %.1f", st ? ", " : "",
                             STAGE_NAMES[st], j.cpu[st] * 1e6 / n);
         log_info("turn %" PRIu64 ": CPU per CSR (us): %s", b->turn, line);
+        if (proven)
+            log_info("turn %" PRIu64 ": %" PRIu64 " proofs of possession were checked while the file was taken "
+                     "(on an idle core); their requests were checked again but for that verify", b->turn, proven);
     }
     return 0;
 }

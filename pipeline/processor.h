@@ -17,6 +17,7 @@
 #define SMKI_PROCESSOR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "home.h"
 #include "store.h"
@@ -33,6 +34,13 @@ void processor_free(struct processor *p);
 /* processor_recover - log batches a previous run left in processing; they
  * resume after their last committed chunk when their turn comes */
 void processor_recover(struct processor *p);
+
+/* processor_give_pops - proofs of possession checked while turn's file was
+ * taken (intake's prover); the processor owns pops from now on, drops any
+ * it held before, and uses them when it processes that turn (then frees
+ * them).  pops may be NULL. */
+struct popcache;
+void processor_give_pops(struct processor *p, uint64_t turn, struct popcache *pops);
 
 /* processor_drain - every pending, unheld batch now, in turn order, whatever
  * the window and the nightly capacity (run --drain).  stop() is called

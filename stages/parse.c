@@ -115,6 +115,7 @@ struct parser {
     unsigned char sniff[2];     /* the first two bytes, for the encoding check */
     int sniffed;
     int keep_csrs;
+    size_t keep_text_max;       /* CSRBody texts kept up to this length (0: all) */
     uint64_t max_csrs, count;
     struct parse_header hdr;
     int in_header, in_csrs, in_csr;
@@ -434,6 +435,7 @@ static void end_field(struct parser *p)
     case F_USAGE: if (p->cur) copy_bounded(p->cur->usage_text, sizeof p->cur->usage_text, s, n); break;
     case F_CSR_BODY:
         if (p->cur) {
+            if (p->keep_text_max && n > p->keep_text_max) n = 0;   /* kept empty: see parse.h */
             p->cur->csr_off = chunk_add_text(p->chunk, s, n);
             p->cur->csr_len = (uint32_t)n;
         }
@@ -581,6 +583,11 @@ static void step(struct parser *p)
             break;
         }
     }
+}
+
+void parse_keep_text_max(struct parser *p, size_t max)
+{
+    p->keep_text_max = max;
 }
 
 int parse_next_chunk(struct parser *p, struct chunk *c)

@@ -67,6 +67,12 @@ struct parser *parse_open(parse_read_fn rd, void *io, void *schema,
                           uint64_t max_csrs, int keep_csrs);
 void parse_close(struct parser *p);
 
+/* parse_keep_text_max - a CSRBody text longer than max octets is kept
+ * empty (csr_len 0) instead of copied into the chunk: for a parser over a
+ * file not yet validated, whose texts are bounded only by the file size.
+ * 0 (the default) keeps every text whole. */
+void parse_keep_text_max(struct parser *p, size_t max);
+
 /* parse_next_chunk - fill c (up to c->cap requests) with the next CSRs;
  * returns the number added (0 at the end of the file) or -1 when the parse
  * stopped on a batch-level fault (see parse_finish).  Sets c->first_index. */

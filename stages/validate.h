@@ -33,4 +33,19 @@ void validate_ctx_free(struct validate_ctx *ctx);
 enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
                                const char *csr_b64, size_t csr_len);
 
+/* Proofs of possession already checked (popcache.h): with known set, a
+ * request validated at a position whose tag matches skips the ECDSA verify;
+ * with record set, each one that verifies is recorded.  Either may be NULL;
+ * the ctx does not own them.  Positions are the request's index in its
+ * file (chunk->first_index + i). */
+#define VALIDATE_NO_POS UINT32_MAX
+struct popcache;
+void validate_ctx_set_popcache(struct validate_ctx *ctx, const struct popcache *known,
+                               struct popcache *record);
+/* validate_request_at - validate_request for the request at position pos */
+enum req_code validate_request_at(struct validate_ctx *ctx, struct request *req,
+                                  const char *csr_b64, size_t csr_len, uint32_t pos);
+/* validate_ctx_skipped - verifies skipped so far thanks to known */
+uint64_t validate_ctx_skipped(const struct validate_ctx *ctx);
+
 #endif

@@ -317,6 +317,41 @@ static void test_chunking(void **state)
     free(doc);
 }
 
+/* test_keep_text_max - intake with a prover: CSRBody texts over the limit
+ * are kept empty, the others whole, the verdict is intake's own */
+static void test_keep_text_max(void **state)
+{
+    (void)state;
+    static const size_t LENS[] = {8192, 8193, 100000};
+    for (size_t k = 0; k < sizeof LENS / sizeof LENS[0]; k++) {
+        char *body = malloc(LENS[k] + 1);
+        memset(body, 'A', LENS[k]);
+        body[LENS[k]] = '\0';
+        char *base = simple_doc(3, "3");
+        char *doc = with_text(base, NULL, body);
+        struct verdict v;
+        run_intake(doc, strlen(doc), 0, 50000, g_schema, &v);
+        struct tu_mem m = {doc, strlen(doc), 0, 4096};
+        struct parser *p = parse_open(tu_mem_read, &m, g_schema, 50000, 1);
+        parse_keep_text_max(p, REQ_CSR_B64_MAX);
+        struct chunk *c = chunk_new(64);
+        assert_int_equal(parse_next_chunk(p, c), 3);
+        assert_int_equal(c->req[0].csr_len, LENS[k] <= REQ_CSR_B64_MAX ? LENS[k] : 0);
+        assert_int_equal(c->req[1].csr_len, 8);
+        assert_string_equal(chunk_csr(c, &c->req[1]), "TUlJQg==");
+        assert_true(c->arena_len < REQ_CSR_B64_MAX + 64);
+        char err[512];
+        assert_int_equal(parse_finish(p, err, sizeof err), v.code);
+        assert_string_equal(err, v.err);
+        assert_int_equal(v.code, LENS[k] <= REQ_CSR_B64_MAX ? BC_OK : BC_SCHEMA);
+        chunk_free(c);
+        parse_close(p);
+        free(doc);
+        free(base);
+        free(body);
+    }
+}
+
 /* test_field_bounds - field text is kept only up to its XSD bound */
 static void test_field_bounds(void **state)
 {
@@ -855,6 +890,7 @@ int main(void)
         cmocka_unit_test(test_good_request),
         cmocka_unit_test(test_request_id_canonical),
         cmocka_unit_test(test_chunking),
+        cmocka_unit_test(test_keep_text_max),
         cmocka_unit_test(test_field_bounds),
         cmocka_unit_test(test_processing_stops_on_xml_fault),
         cmocka_unit_test(test_intake_ok),

@@ -27,6 +27,7 @@
 
 #include "b64.h"
 #include "der.h"
+#include "popcache.h"
 #include "validate.h"
 
 /* ---- a tiny DER builder -------------------------------------------------- */
@@ -1097,6 +1098,87 @@ static void test_pem_style_body(void **state)
     free(t);
 }
 
+/* at_pos - validate DER as the request at position pos, with ctx */
+static enum req_code at_pos(struct validate_ctx *ctx, const struct buf *der, uint32_t pos)
+{
+    struct request req;
+    memset(&req, 0, sizeof req);
+    snprintf(req.device_text, sizeof req.device_text, "%s", DEVICE_TEXT);
+    snprintf(req.usage_text, sizeof req.usage_text, "DS");
+    char *t = to_b64(der->d, der->n);
+    enum req_code rc = validate_request_at(ctx, &req, t, strlen(t), pos);
+    free(t);
+    return rc;
+}
+
+/* test_popcache - proofs recorded by position and tag: only a verified
+ * request is recorded; only the very same octets at the same position skip
+ * the verify; everything else is verified as usual */
+static void test_popcache(void **state)
+{
+    (void)state;
+    struct parts p;
+    struct buf good_a, good_b, corrupt_a, b_by_a;
+    parts_default(&p, key_a);
+    assemble(&p, &good_a);
+    parts_default(&p, key_b);
+    assemble(&p, &good_b);
+    parts_default(&p, key_a);
+    p.sig_mode = SIG_CORRUPT;
+    assemble(&p, &corrupt_a);
+    parts_default(&p, key_b);
+    p.signer = key_a;
+    assemble(&p, &b_by_a);
+
+    struct popcache *pc = popcache_new(8);
+    struct validate_ctx *rec = validate_ctx_new(), *use = validate_ctx_new();
+    validate_ctx_set_popcache(rec, NULL, pc);
+    assert_int_equal(at_pos(rec, &good_a, 3), RC_OK);
+    assert_int_equal(at_pos(rec, &corrupt_a, 4), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(rec, &b_by_a, 5), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(rec, &good_b, 8), RC_OK);          /* out of range: not kept */
+    assert_int_equal(popcache_count(pc), 1);
+    assert_int_equal(validate_ctx_skipped(rec), 0);            /* recording never skips */
+
+    validate_ctx_set_popcache(use, pc, NULL);
+    assert_int_equal(at_pos(use, &good_a, 3), RC_OK);
+    assert_int_equal(validate_ctx_skipped(use), 1);            /* the same octets, same place */
+    assert_int_equal(at_pos(use, &corrupt_a, 3), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(use, &b_by_a, 3), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(use, &good_b, 3), RC_OK);
+    assert_int_equal(at_pos(use, &good_a, 2), RC_OK);          /* elsewhere: verified */
+    assert_int_equal(at_pos(use, &corrupt_a, 4), RC_CSR_SIGNATURE);
+    assert_int_equal(validate_ctx_skipped(use), 1);
+    struct request req;
+    char *t = to_b64(good_a.d, good_a.n);
+    memset(&req, 0, sizeof req);
+    snprintf(req.device_text, sizeof req.device_text, "%s", DEVICE_TEXT);
+    snprintf(req.usage_text, sizeof req.usage_text, "DS");
+    assert_int_equal(validate_request(use, &req, t, strlen(t)), RC_OK);   /* no position */
+    free(t);
+    assert_int_equal(validate_ctx_skipped(use), 1);
+    /* a skipped request still gets everything but the verify */
+    memset(&req, 0, sizeof req);
+    snprintf(req.device_text, sizeof req.device_text, "%s", DEVICE_TEXT);
+    snprintf(req.usage_text, sizeof req.usage_text, "DS");
+    t = to_b64(good_a.d, good_a.n);
+    assert_int_equal(validate_request_at(use, &req, t, strlen(t), 3), RC_OK);
+    free(t);
+    assert_int_equal(validate_ctx_skipped(use), 2);
+    uint8_t pt[65], kh[32];
+    point_of(key_a, pt);
+    assert_memory_equal(req.point, pt, 65);
+    SHA256(pt, 65, kh);
+    assert_memory_equal(req.key_hash, kh, 32);
+    assert_memory_equal(req.device, DEVICE, 8);
+
+    uint8_t tag[POP_TAG_LEN] = {0};
+    assert_false(popcache_holds(pc, 9, tag));
+    validate_ctx_free(rec);
+    validate_ctx_free(use);
+    popcache_free(pc);
+}
+
 /* test_key_staleness - the reused EVP_PKEY and verify context must see each
  * CSR's own key: a CSR carrying key B but signed by key A must fail right
  * after a good CSR of key A, and vice versa, also after a failed point load */
@@ -1291,6 +1373,7 @@ int main(void)
         cmocka_unit_test(test_openssl_made),
         cmocka_unit_test(test_pem_style_body),
         cmocka_unit_test(test_key_staleness),
+        cmocka_unit_test(test_popcache),
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_mutations),

@@ -1,0 +1,108 @@
+/* prover.c - proofs of possession checked during intake; see prover.h.
+ *
+ * Three chunks of PROVER_CHUNK requests circulate: one being filled by the
+ * parser, one queued, one being validated.  The parser only ever swaps a
+ * full chunk for an empty one when the queue slot is free, so it never
+ * blocks on this thread. */
+#include "prover.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "log.h"
+#include "validate.h"
+#include "xmem.h"
+
+#define PROVER_CHUNK 64
+#define PROVER_NCHUNKS 3
+
+struct prover {
+    pthread_t th;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct chunk *all[PROVER_NCHUNKS];
+    struct chunk *free[PROVER_NCHUNKS];
+    int nfree;
+    struct chunk *queued;        /* the next one for the thread, or NULL */
+    int closing;                 /* no more offers: the thread ends */
+    atomic_int stop;             /* stop within one request */
+    struct validate_ctx *vctx;   /* the thread's */
+    struct popcache *pc;
+};
+
+static void *prover_thread(void *arg)
+{
+    struct prover *pv = arg;
+    pthread_setname_np(pthread_self(), "smki-prove");
+    /* idle time only: intake (the receipt) and its compressor come first */
+    struct sched_param sp = {0};
+    pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    for (;;) {
+        pthread_mutex_lock(&pv->mu);
+        while (!pv->queued && !pv->closing) pthread_cond_wait(&pv->cv, &pv->mu);
+        struct chunk *c = pv->queued;
+        pv->queued = NULL;
+        pthread_mutex_unlock(&pv->mu);
+        if (!c) break;
+        for (uint32_t i = 0; i < c->n && !atomic_load(&pv->stop); i++) {
+            struct request *r = &c->req[i];
+            validate_request_at(pv->vctx, r, chunk_csr(c, r), r->csr_len, c->first_index + i);
+        }
+        pthread_mutex_lock(&pv->mu);
+        pv->free[pv->nfree++] = c;
+        pthread_mutex_unlock(&pv->mu);
+    }
+    return NULL;
+}
+
+struct prover *prover_start(uint32_t max_csrs)
+{
+    struct prover *pv = xcalloc(1, sizeof *pv);
+    pthread_mutex_init(&pv->mu, NULL);
+    pthread_cond_init(&pv->cv, NULL);
+    for (int i = 0; i < PROVER_NCHUNKS; i++) pv->all[i] = chunk_new(PROVER_CHUNK);
+    for (int i = 1; i < PROVER_NCHUNKS; i++) pv->free[pv->nfree++] = pv->all[i];
+    pv->pc = popcache_new(max_csrs);
+    pv->vctx = validate_ctx_new();
+    validate_ctx_set_popcache(pv->vctx, NULL, pv->pc);
+    if (pthread_create(&pv->th, NULL, prover_thread, pv) != 0) log_panic("cannot start the prover thread");
+    return pv;
+}
+
+struct chunk *prover_chunk(struct prover *pv)
+{
+    return pv->all[0];
+}
+
+struct chunk *prover_offer(struct prover *pv, struct chunk *c)
+{
+    struct chunk *back = c;
+    pthread_mutex_lock(&pv->mu);
+    if (!pv->queued && pv->nfree > 0) {
+        pv->queued = c;
+        back = pv->free[--pv->nfree];
+        pthread_cond_signal(&pv->cv);
+    }
+    pthread_mutex_unlock(&pv->mu);
+    return back;
+}
+
+struct popcache *prover_finish(struct prover *pv)
+{
+    if (!pv) return NULL;
+    atomic_store(&pv->stop, 1);
+    pthread_mutex_lock(&pv->mu);
+    pv->closing = 1;
+    pthread_cond_signal(&pv->cv);
+    pthread_mutex_unlock(&pv->mu);
+    pthread_join(pv->th, NULL);
+    struct popcache *pc = pv->pc;
+    validate_ctx_free(pv->vctx);
+    for (int i = 0; i < PROVER_NCHUNKS; i++) chunk_free(pv->all[i]);
+    pthread_mutex_destroy(&pv->mu);
+    pthread_cond_destroy(&pv->cv);
+    free(pv);
+    return pc;
+}
