@@ -830,6 +830,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         pthread_join(sg[i], NULL);
     }
     uint64_t proven = 0;
+    if (known) j.cpu[ST_VALIDATE] += popcache_cpu(known);   /* done ahead, during intake */
     for (int i = 0; i < p->nworkers; i++) {
         proven += validate_ctx_skipped(p->vctx[i]) - skipped0[i];
         validate_ctx_set_popcache(p->vctx[i], NULL, NULL);
@@ -905,7 +906,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         log_info("turn %" PRIu64 ": CPU per CSR (us): %s", b->turn, line);
         if (proven)
             log_info("turn %" PRIu64 ": %" PRIu64 " proofs of possession were checked while the file was taken "
-                     "(on an idle core); their requests were checked again but for that verify", b->turn, proven);
+                     "(on an idle core; its CPU is counted in validate above); their requests were checked again but for that verify", b->turn, proven);
     }
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log.h"
 #include "validate.h"
@@ -54,6 +55,9 @@ static void *prover_thread(void *arg)
         pv->free[pv->nfree++] = c;
         pthread_mutex_unlock(&pv->mu);
     }
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    popcache_cpu_add(pv->pc, (double)ts.tv_sec + ts.tv_nsec / 1e9);
     return NULL;
 }
 

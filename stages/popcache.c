@@ -9,6 +9,7 @@
 
 struct popcache {
     uint32_t positions, count;
+    double cpu;                       /* seconds spent filling it */
     uint8_t *present;                 /* one octet per position: 1 recorded */
     uint8_t (*tags)[POP_TAG_LEN];
 };
@@ -60,4 +61,14 @@ int popcache_holds(const struct popcache *pc, uint32_t pos, const uint8_t tag[PO
 uint32_t popcache_count(const struct popcache *pc)
 {
     return pc->count;
+}
+
+void popcache_cpu_add(struct popcache *pc, double seconds)
+{
+    pc->cpu += seconds;
+}
+
+double popcache_cpu(const struct popcache *pc)
+{
+    return pc->cpu;
 }

@@ -46,4 +46,9 @@ int popcache_holds(const struct popcache *pc, uint32_t pos, const uint8_t tag[PO
 /* popcache_count - positions recorded */
 uint32_t popcache_count(const struct popcache *pc);
 
+/* popcache_cpu_add / popcache_cpu - CPU seconds spent filling it, so that
+ * the stage that uses it can be charged for the work done ahead */
+void popcache_cpu_add(struct popcache *pc, double seconds);
+double popcache_cpu(const struct popcache *pc);
+
 #endif
