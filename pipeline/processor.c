@@ -60,7 +60,6 @@
 #include "sign.h"
 #include "uring_io.h"
 #include "validate.h"
-#include "validate.h"
 #include "window.h"
 #include "xmem.h"
 
@@ -905,8 +904,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                             STAGE_NAMES[st], j.cpu[st] * 1e6 / n);
         log_info("turn %" PRIu64 ": CPU per CSR (us): %s", b->turn, line);
         if (proven)
-            log_info("turn %" PRIu64 ": %" PRIu64 " proofs of possession were checked while the file was taken "
-                     "(on an idle core; its CPU is counted in validate above); their requests were checked again but for that verify", b->turn, proven);
+            log_info("turn %" PRIu64 ": %" PRIu64 " proofs of possession were checked while the file was "
+                     "taken (on an idle core; its CPU is counted in validate above); their requests "
+                     "were checked again but for that verify", b->turn, proven);
     }
     return 0;
 }
