@@ -1098,15 +1098,17 @@ static void test_pem_style_body(void **state)
     free(t);
 }
 
-/* at_pos - validate DER as the request at position pos, with ctx */
-static enum req_code at_pos(struct validate_ctx *ctx, const struct buf *der, uint32_t pos)
+/* at_pos - validate DER as the request at position pos (VALIDATE_NO_POS:
+ * plain validate_request) with ctx; the request left in *req */
+static enum req_code at_pos(struct validate_ctx *ctx, const struct buf *der, uint32_t pos,
+                            struct request *req)
 {
-    struct request req;
-    memset(&req, 0, sizeof req);
-    snprintf(req.device_text, sizeof req.device_text, "%s", DEVICE_TEXT);
-    snprintf(req.usage_text, sizeof req.usage_text, "DS");
+    memset(req, 0, sizeof *req);
+    snprintf(req->device_text, sizeof req->device_text, "%s", DEVICE_TEXT);
+    snprintf(req->usage_text, sizeof req->usage_text, "DS");
     char *t = to_b64(der->d, der->n);
-    enum req_code rc = validate_request_at(ctx, &req, t, strlen(t), pos);
+    enum req_code rc = pos == VALIDATE_NO_POS ? validate_request(ctx, req, t, strlen(t))
+                                              : validate_request_at(ctx, req, t, strlen(t), pos);
     free(t);
     return rc;
 }
@@ -1130,40 +1132,30 @@ static void test_popcache(void **state)
     p.signer = key_a;
     assemble(&p, &b_by_a);
 
+    struct request req;
     struct popcache *pc = popcache_new(8);
     struct validate_ctx *rec = validate_ctx_new(), *use = validate_ctx_new();
     validate_ctx_set_popcache(rec, NULL, pc);
-    assert_int_equal(at_pos(rec, &good_a, 3), RC_OK);
-    assert_int_equal(at_pos(rec, &corrupt_a, 4), RC_CSR_SIGNATURE);
-    assert_int_equal(at_pos(rec, &b_by_a, 5), RC_CSR_SIGNATURE);
-    assert_int_equal(at_pos(rec, &good_b, 8), RC_OK);          /* out of range: not kept */
+    assert_int_equal(at_pos(rec, &good_a, 3, &req), RC_OK);
+    assert_int_equal(at_pos(rec, &corrupt_a, 4, &req), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(rec, &b_by_a, 5, &req), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(rec, &good_b, 8, &req), RC_OK);          /* out of range: not kept */
     assert_int_equal(popcache_count(pc), 1);
     assert_int_equal(validate_ctx_skipped(rec), 0);            /* recording never skips */
 
     validate_ctx_set_popcache(use, pc, NULL);
-    assert_int_equal(at_pos(use, &good_a, 3), RC_OK);
+    assert_int_equal(at_pos(use, &good_a, 3, &req), RC_OK);
     assert_int_equal(validate_ctx_skipped(use), 1);            /* the same octets, same place */
-    assert_int_equal(at_pos(use, &corrupt_a, 3), RC_CSR_SIGNATURE);
-    assert_int_equal(at_pos(use, &b_by_a, 3), RC_CSR_SIGNATURE);
-    assert_int_equal(at_pos(use, &good_b, 3), RC_OK);
-    assert_int_equal(at_pos(use, &good_a, 2), RC_OK);          /* elsewhere: verified */
-    assert_int_equal(at_pos(use, &corrupt_a, 4), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(use, &corrupt_a, 3, &req), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(use, &b_by_a, 3, &req), RC_CSR_SIGNATURE);
+    assert_int_equal(at_pos(use, &good_b, 3, &req), RC_OK);
+    assert_int_equal(at_pos(use, &good_a, 2, &req), RC_OK);          /* elsewhere: verified */
+    assert_int_equal(at_pos(use, &corrupt_a, 4, &req), RC_CSR_SIGNATURE);
     assert_int_equal(validate_ctx_skipped(use), 1);
-    struct request req;
-    char *t = to_b64(good_a.d, good_a.n);
-    memset(&req, 0, sizeof req);
-    snprintf(req.device_text, sizeof req.device_text, "%s", DEVICE_TEXT);
-    snprintf(req.usage_text, sizeof req.usage_text, "DS");
-    assert_int_equal(validate_request(use, &req, t, strlen(t)), RC_OK);   /* no position */
-    free(t);
+    assert_int_equal(at_pos(use, &good_a, VALIDATE_NO_POS, &req), RC_OK);   /* no position */
     assert_int_equal(validate_ctx_skipped(use), 1);
     /* a skipped request still gets everything but the verify */
-    memset(&req, 0, sizeof req);
-    snprintf(req.device_text, sizeof req.device_text, "%s", DEVICE_TEXT);
-    snprintf(req.usage_text, sizeof req.usage_text, "DS");
-    t = to_b64(good_a.d, good_a.n);
-    assert_int_equal(validate_request_at(use, &req, t, strlen(t), 3), RC_OK);
-    free(t);
+    assert_int_equal(at_pos(use, &good_a, 3, &req), RC_OK);
     assert_int_equal(validate_ctx_skipped(use), 2);
     uint8_t pt[65], kh[32];
     point_of(key_a, pt);
