@@ -25,6 +25,8 @@
  * signed or written again.
  * Stop: the writer polls stop() between chunks; on stop or on any failure
  * it aborts the queues, joins every thread, and leaves the batch resumable.
+ * Proofs ahead: a popcache the intake's prover filled for this turn (see
+ * processor_give_pops) lets validate skip the verifies already done.
  */
 #include "processor.h"
 #include "planner.h"

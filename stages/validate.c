@@ -8,7 +8,9 @@
  * EVP_PKEY_set1_encoded_public_key (which also rejects points off the curve);
  * the signature is checked over a one-shot SHA-256 of the
  * certificationRequestInfo octets as received.  Nothing is allocated per
- * request on the success path.  See validate.h for the contract.
+ * request on the success path.  A proof of possession already checked
+ * (popcache.h: the same octets at the same position) skips only the verify.
+ * See validate.h for the contract.
  */
 #include "validate.h"
 
@@ -634,7 +636,6 @@ static enum req_code check_signature(struct validate_ctx *ctx, struct request *r
     return RC_OK;
 }
 
-/* validate_request - all checks, first fault wins (SPEC section 5) */
 void validate_ctx_set_popcache(struct validate_ctx *ctx, const struct popcache *known,
                                struct popcache *record)
 {
@@ -656,6 +657,7 @@ enum req_code validate_request_at(struct validate_ctx *ctx, struct request *req,
     return rc;
 }
 
+/* validate_request - all checks, first fault wins (SPEC section 5) */
 enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
                                const char *csr_b64, size_t csr_len)
 {
