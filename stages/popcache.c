@@ -53,6 +53,11 @@ void popcache_put(struct popcache *pc, uint32_t pos, const uint8_t tag[POP_TAG_L
     pc->present[pos] = 1;
 }
 
+int popcache_has(const struct popcache *pc, uint32_t pos)
+{
+    return pos < pc->positions && pc->present[pos];
+}
+
 int popcache_holds(const struct popcache *pc, uint32_t pos, const uint8_t tag[POP_TAG_LEN])
 {
     return pos < pc->positions && pc->present[pos] && memcmp(pc->tags[pos], tag, POP_TAG_LEN) == 0;

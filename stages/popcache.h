@@ -40,6 +40,10 @@ void popcache_tag(const uint8_t md[32], const uint8_t *sig, size_t siglen, uint8
 /* popcache_put - the request at pos verified (pos out of range: ignored) */
 void popcache_put(struct popcache *pc, uint32_t pos, const uint8_t tag[POP_TAG_LEN]);
 
+/* popcache_has - 1 when pos was recorded (with any tag): cheap, so that a
+ * request's tag is only computed when it may match */
+int popcache_has(const struct popcache *pc, uint32_t pos);
+
 /* popcache_holds - 1 when pos was recorded with exactly this tag */
 int popcache_holds(const struct popcache *pc, uint32_t pos, const uint8_t tag[POP_TAG_LEN]);
 

@@ -619,10 +619,11 @@ static enum req_code check_signature(struct validate_ctx *ctx, struct request *r
         return fail(req, RC_CSR_SIGNATURE, "signature value r or s is out of range");
     sha256(csr->cri, csr->cri_len, md);
     uint8_t tag[POP_TAG_LEN];
-    int tagged = (ctx->known || ctx->record) && ctx->pos != VALIDATE_NO_POS;
+    int may_skip = ctx->known && popcache_has(ctx->known, ctx->pos);
+    int tagged = may_skip || (ctx->record && ctx->pos != VALIDATE_NO_POS);
     if (tagged) {
         popcache_tag(md, csr->sig, csr->sig_len, tag);
-        if (ctx->known && popcache_holds(ctx->known, ctx->pos, tag)) {
+        if (may_skip && popcache_holds(ctx->known, ctx->pos, tag)) {
             ctx->skipped++;   /* these very octets verified before: see popcache.h */
             return RC_OK;
         }

@@ -1166,6 +1166,10 @@ static void test_popcache(void **state)
 
     uint8_t tag[POP_TAG_LEN] = {0};
     assert_false(popcache_holds(pc, 9, tag));
+    assert_false(popcache_has(pc, 9));
+    assert_false(popcache_has(pc, 2));
+    assert_true(popcache_has(pc, 3));
+    assert_false(popcache_holds(pc, 3, tag));
     validate_ctx_free(rec);
     validate_ctx_free(use);
     popcache_free(pc);
