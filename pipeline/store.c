@@ -29,6 +29,8 @@ static const char *const CF_NAMES[CF_COUNT] = {"default", "certs", "devices", "k
  * two or three flushes; L0 compaction waits for 8 table files, so a night of
  * eight batches compacts each family about twice */
 static const size_t CF_WRITE_BUFFER[CF_COUNT] = {4u << 20, 16u << 20, 4u << 20, 4u << 20};
+/* the one cache of table blocks (data, index, filter) of every family */
+#define STORE_CACHE_BYTES (16u << 20)
 
 struct store {
     rocksdb_t *db;
@@ -40,6 +42,7 @@ struct store {
     rocksdb_readoptions_t *ropts;
     rocksdb_block_based_table_options_t *table;
     rocksdb_filterpolicy_t *bloom;
+    rocksdb_cache_t *cache;       /* every table block: the store's memory bound */
     int read_only;
     int broken;            /* a write failed: RocksDB refuses writes until reopened */
     char dir[4096];
@@ -152,6 +155,21 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     s->table = rocksdb_block_based_options_create();
     s->bloom = rocksdb_filterpolicy_create_bloom_full(10);   /* table-file lookups that miss */
     rocksdb_block_based_options_set_filter_policy(s->table, s->bloom);
+    /* memory bounded whatever the store's size: data, index and filter blocks
+     * all live in one LRU cache of STORE_CACHE_BYTES; indexes and filters are
+     * partitioned, so a lookup reads one small partition, and only their top
+     * levels (and the newest files', L0) stay pinned.  Without this every
+     * open table file kept its whole index and filter in memory: RSS of a
+     * night grew 110 -> 127 MiB over four nights on one home */
+    s->cache = rocksdb_cache_create_lru(STORE_CACHE_BYTES);
+    rocksdb_block_based_options_set_block_cache(s->table, s->cache);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->table, 1);
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority(s->table, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(s->table, 1);
+    rocksdb_block_based_options_set_index_type(s->table, 2 /* kTwoLevelIndexSearch */);
+    rocksdb_block_based_options_set_partition_filters(s->table, 1);
+    rocksdb_block_based_options_set_pin_top_level_index_and_filter(s->table, 1);
+    rocksdb_block_based_options_set_metadata_block_size(s->table, 4096);
     rocksdb_options_set_block_based_table_factory(s->opts, s->table);
     rocksdb_options_set_write_buffer_size(s->opts, CF_WRITE_BUFFER[CF_DEFAULT]);
     s->cf_opts[CF_DEFAULT] = s->opts;
@@ -176,6 +194,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
         free(rerr);
         for (int i = 0; i < CF_COUNT; i++) rocksdb_options_destroy(s->cf_opts[i]);
         rocksdb_block_based_options_destroy(s->table);
+        rocksdb_cache_destroy(s->cache);
         free(s);
         return NULL;
     }
@@ -195,6 +214,7 @@ void store_close(struct store *s)
     rocksdb_readoptions_destroy(s->ropts);
     for (int i = 0; i < CF_COUNT; i++) rocksdb_options_destroy(s->cf_opts[i]);
     rocksdb_block_based_options_destroy(s->table);
+    rocksdb_cache_destroy(s->cache);
     free(s);
 }
 
