@@ -161,7 +161,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
      * levels (and the newest files', L0) stay pinned.  Without this every
      * open table file kept its whole index and filter in memory, growing
      * with the store.  8 MiB: over five nights on one home the peak RSS was
-     * 105, 107, 112, 110, 111 MB (16 MiB: 117-126; no cache: 110 -> 127) */
+     * 102, 105, 109, 107, 109 MiB (16 MiB: 114-123; no cache: 107 -> 124) */
     s->cache = rocksdb_cache_create_lru(STORE_CACHE_BYTES);
     rocksdb_block_based_options_set_block_cache(s->table, s->cache);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(s->table, 1);
