@@ -33,7 +33,6 @@ struct intake {
     void *schema;
     ZSTD_CCtx *cz;
     int prove;                 /* start a prover for each file (intake_set_prove) */
-    struct prover *pv;         /* the current file's, while it is taken */
     char *zbuf;
     size_t zcap;
     char warned[WARNED_MAX][160];   /* names already logged as ignored */
@@ -271,8 +270,10 @@ static void finish_crashed(struct intake *in, const char *name, const struct bat
     log_info("incoming/%s: intake of turn %" PRIu64 " completed after a restart", name, b->turn);
 }
 
-/* take_file - intake_file without the prover's end */
-static void take_file(struct intake *in, const char *name, struct intake_outcome *out)
+/* take_file - intake_file without the prover's end; *pv is the prover it
+ * started, if any */
+static void take_file(struct intake *in, const char *name, struct intake_outcome *out,
+                      struct prover **pv)
 {
     char path[PATH_MAX + 200], text[512], tmp[PATH_MAX + 200], src[96], stem[200];
     struct stat lst, fst;
@@ -346,13 +347,13 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
     }
     if (afd < 0) t.werr = -errno;
     ZSTD_CCtx_reset(in->cz, ZSTD_reset_session_only);
-    if (in->prove) in->pv = prover_start((uint32_t)in->home->cfg.max_csrs);
-    struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, in->pv != NULL);
-    if (in->pv) {
+    if (in->prove) *pv = prover_start((uint32_t)in->home->cfg.max_csrs);
+    struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, *pv != NULL);
+    if (*pv) {
         /* some chunks go to the prover (prover.h); the verdict is the same */
         parse_keep_text_max(p, REQ_CSR_B64_MAX);
-        struct chunk *c = prover_chunk(in->pv);
-        while (parse_next_chunk(p, c) > 0) c = prover_offer(in->pv, c);
+        struct chunk *c = prover_chunk(*pv);
+        while (parse_next_chunk(p, c) > 0) c = prover_offer(*pv, c);
     }
     enum batch_code code = parse_finish(p, text, sizeof text);
     struct parse_header hdr = *parse_header(p);   /* outlives the parser */
@@ -498,10 +499,10 @@ void intake_set_prove(struct intake *in, int on)
 
 void intake_file(struct intake *in, const char *name, struct intake_outcome *out)
 {
-    take_file(in, name, out);
+    struct prover *pv = NULL;
+    take_file(in, name, out, &pv);
     /* the prover ran until now: through the fsyncs and the receipt too */
-    struct popcache *pc = prover_finish(in->pv);
-    in->pv = NULL;
+    struct popcache *pc = prover_finish(pv);
     out->pops = NULL;
     if (pc && out->result == INTAKE_ACCEPTED && popcache_count(pc) > 0) out->pops = pc;
     else popcache_free(pc);

@@ -50,7 +50,6 @@ struct validate_ctx {
     EVP_PKEY_CTX *vctx;      /* verify context on pkey, initialised once */
     const struct popcache *known;   /* verifies to skip (not owned) */
     struct popcache *record;        /* verifies to record (not owned) */
-    uint32_t pos;                   /* the request's position, or VALIDATE_NO_POS */
     uint64_t skipped;               /* verifies skipped thanks to known */
     uint8_t der[CSR_DER_MAX];
 };
@@ -120,7 +119,6 @@ static void die(const char *what)
 struct validate_ctx *validate_ctx_new(void)
 {
     struct validate_ctx *ctx = xcalloc(1, sizeof *ctx);
-    ctx->pos = VALIDATE_NO_POS;
     EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
@@ -599,7 +597,7 @@ static enum req_code check_key_point(struct validate_ctx *ctx, struct request *r
 /* check_signature - strict ECDSA-Sig-Value, then verify over SHA-256 of the
  * certificationRequestInfo octets with the key just loaded */
 static enum req_code check_signature(struct validate_ctx *ctx, struct request *req,
-                                     const struct csr *csr)
+                                     const struct csr *csr, uint32_t pos)
 {
     struct der_cur top, seq;
     const uint8_t *r, *s;
@@ -619,11 +617,11 @@ static enum req_code check_signature(struct validate_ctx *ctx, struct request *r
         return fail(req, RC_CSR_SIGNATURE, "signature value r or s is out of range");
     sha256(csr->cri, csr->cri_len, md);
     uint8_t tag[POP_TAG_LEN];
-    int may_skip = ctx->known && popcache_has(ctx->known, ctx->pos);
-    int tagged = may_skip || (ctx->record && ctx->pos != VALIDATE_NO_POS);
+    int may_skip = ctx->known && popcache_has(ctx->known, pos);
+    int tagged = may_skip || (ctx->record && pos != VALIDATE_NO_POS);
     if (tagged) {
         popcache_tag(md, csr->sig, csr->sig_len, tag);
-        if (may_skip && popcache_holds(ctx->known, ctx->pos, tag)) {
+        if (may_skip && popcache_holds(ctx->known, pos, tag)) {
             ctx->skipped++;   /* these very octets verified before: see popcache.h */
             return RC_OK;
         }
@@ -633,7 +631,7 @@ static enum req_code check_signature(struct validate_ctx *ctx, struct request *r
         return fail(req, RC_CSR_SIGNATURE,
                     "CSR self-signature does not verify (no proof of possession)");
     }
-    if (tagged && ctx->record) popcache_put(ctx->record, ctx->pos, tag);
+    if (tagged && ctx->record) popcache_put(ctx->record, pos, tag);
     return RC_OK;
 }
 
@@ -649,18 +647,15 @@ uint64_t validate_ctx_skipped(const struct validate_ctx *ctx)
     return ctx->skipped;
 }
 
-enum req_code validate_request_at(struct validate_ctx *ctx, struct request *req,
-                                  const char *csr_b64, size_t csr_len, uint32_t pos)
-{
-    ctx->pos = pos;
-    enum req_code rc = validate_request(ctx, req, csr_b64, csr_len);
-    ctx->pos = VALIDATE_NO_POS;
-    return rc;
-}
-
-/* validate_request - all checks, first fault wins (SPEC section 5) */
 enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
                                const char *csr_b64, size_t csr_len)
+{
+    return validate_request_at(ctx, req, csr_b64, csr_len, VALIDATE_NO_POS);
+}
+
+/* validate_request_at - all checks, first fault wins (SPEC section 5) */
+enum req_code validate_request_at(struct validate_ctx *ctx, struct request *req,
+                                  const char *csr_b64, size_t csr_len, uint32_t pos)
 {
     struct csr csr;
     struct b64_err berr;
@@ -691,7 +686,7 @@ enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
         (rc = check_sig_algorithm(req, &csr)) ||
         (rc = check_key_type(req, &csr)) ||
         (rc = check_key_point(ctx, req, &csr)) ||
-        (rc = check_signature(ctx, req, &csr)))
+        (rc = check_signature(ctx, req, &csr, pos)))
         return rc;
 
     if (csr.hw_mismatch) {

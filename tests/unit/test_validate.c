@@ -1098,6 +1098,16 @@ static void test_pem_style_body(void **state)
     free(t);
 }
 
+/* csr_of - the default CSR carrying key's point, signed by signer (sig_mode SIG_*) */
+static void csr_of(struct buf *out, EVP_PKEY *key, EVP_PKEY *signer, int sig_mode)
+{
+    struct parts p;
+    parts_default(&p, key);
+    p.signer = signer;
+    p.sig_mode = sig_mode;
+    assemble(&p, out);
+}
+
 /* at_pos - validate DER as the request at position pos (VALIDATE_NO_POS:
  * plain validate_request) with ctx; the request left in *req */
 static enum req_code at_pos(struct validate_ctx *ctx, const struct buf *der, uint32_t pos,
@@ -1119,18 +1129,11 @@ static enum req_code at_pos(struct validate_ctx *ctx, const struct buf *der, uin
 static void test_popcache(void **state)
 {
     (void)state;
-    struct parts p;
     struct buf good_a, good_b, corrupt_a, b_by_a;
-    parts_default(&p, key_a);
-    assemble(&p, &good_a);
-    parts_default(&p, key_b);
-    assemble(&p, &good_b);
-    parts_default(&p, key_a);
-    p.sig_mode = SIG_CORRUPT;
-    assemble(&p, &corrupt_a);
-    parts_default(&p, key_b);
-    p.signer = key_a;
-    assemble(&p, &b_by_a);
+    csr_of(&good_a, key_a, key_a, SIG_NORMAL);
+    csr_of(&good_b, key_b, key_b, SIG_NORMAL);
+    csr_of(&corrupt_a, key_a, key_a, SIG_CORRUPT);
+    csr_of(&b_by_a, key_b, key_a, SIG_NORMAL);
 
     struct request req;
     struct popcache *pc = popcache_new(8);
@@ -1184,16 +1187,10 @@ static void test_key_staleness(void **state)
     struct parts p;
     struct buf good_a, good_b, b_by_a, a_by_b, off;
     struct request req;
-    parts_default(&p, key_a);
-    assemble(&p, &good_a);
-    parts_default(&p, key_b);
-    assemble(&p, &good_b);
-    parts_default(&p, key_b);
-    p.signer = key_a;
-    assemble(&p, &b_by_a);
-    parts_default(&p, key_a);
-    p.signer = key_b;
-    assemble(&p, &a_by_b);
+    csr_of(&good_a, key_a, key_a, SIG_NORMAL);
+    csr_of(&good_b, key_b, key_b, SIG_NORMAL);
+    csr_of(&b_by_a, key_b, key_a, SIG_NORMAL);
+    csr_of(&a_by_b, key_a, key_b, SIG_NORMAL);
     parts_default(&p, key_a);
     point_variant(&p, 3);
     assemble(&p, &off);
