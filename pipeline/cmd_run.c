@@ -286,6 +286,11 @@ int cmd_run(int argc, char **argv)
         }
         log_info("run: stop signal received; stopped cleanly");
     }
+    /* the last batch's records to table files before the exit: RocksDB's
+     * close drops a flush still queued, and the WAL left behind (30 MB after
+     * a 50,000-CSR batch) would be replayed by every later command (status,
+     * fetch, lookup: 80-100 ms and 35 MB each) until the next run */
+    if (store_flush(svc.store, 1) != 0) log_warn("cannot flush the store: %s", store_error(svc.store));
     processor_free(svc.proc);
     spool_watch_close(svc.watch);
     intake_free(svc.intake);

@@ -74,6 +74,10 @@ else
         python3 "$CHECK_RESPONSE" "$R" big.tsv >big.check 2>&1 || soft_fail "50,000 CSRs under the limit: $(tail -n 3 big.check | tr '\n' ' ')"
         tail -n 1 big.check
     fi
+    # the run flushed the batch's records to table files before it exited:
+    # no write-ahead log is left for every later command to replay
+    wal=$(find "$M/db" -name '*.log' -size +0 | head -n 3)
+    [ -z "$wal" ] || fail "run --drain left a write-ahead log to replay: $(cd "$M/db" && ls -l $wal)"
 fi
 
 # --- 2. the hostile corpus ----------------------------------------------------------
