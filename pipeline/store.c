@@ -150,6 +150,9 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
      * there would kill the service; we log the errors ourselves */
     rocksdb_options_set_info_log_level(s->opts, 4 /* fatal */);
     rocksdb_options_set_keep_log_file_num(s->opts, 2);
+    /* two flush threads: the families' memtables are flushed in parallel
+     * at the end of a run, which waits for it */
+    rocksdb_options_set_max_background_flushes(s->opts, 2);
     rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);   /* one writer; vector memtables need it */
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
     s->table = rocksdb_block_based_options_create();
