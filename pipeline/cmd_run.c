@@ -91,7 +91,7 @@ static int take_one(struct service *svc)
     if (svc->next >= svc->pass.n) return -1;
     struct intake_outcome out;
     intake_file(svc->intake, svc->pass.names[svc->next++], &out);
-    if (out.pops) processor_give_pops(svc->proc, out.turn, out.pops);
+    if (out.prover) processor_give_prover(svc->proc, out.turn, out.prover);
     if (out.result == INTAKE_RETRY) svc->retry++;
     if (out.result == INTAKE_ACCEPTED) svc->accepted++;
     return (int)out.result;

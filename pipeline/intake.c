@@ -501,9 +501,9 @@ void intake_file(struct intake *in, const char *name, struct intake_outcome *out
 {
     struct prover *pv = NULL;
     take_file(in, name, out, &pv);
-    /* the prover ran until now: through the fsyncs and the receipt too */
-    struct popcache *pc = prover_finish(pv);
-    out->pops = NULL;
-    if (pc && out->result == INTAKE_ACCEPTED && popcache_count(pc) > 0) out->pops = pc;
-    else popcache_free(pc);
+    /* the prover ran through the fsyncs and the receipt too; accepted, it
+     * goes on until the processor starts (processor_give_prover) */
+    out->prover = NULL;
+    if (out->result == INTAKE_ACCEPTED) out->prover = pv;
+    else popcache_free(prover_finish(pv));
 }

@@ -19,8 +19,8 @@
  * and intake only finishes the job (receipt, unlink): never a second turn,
  * never a false E_DUPLICATE_BATCH.
  * Called by the run loop only.  With intake_set_prove on, a prover thread
- * (prover.h) works beside it on the file being taken, at idle priority,
- * and is joined before intake_file returns.
+ * (prover.h) works beside it on the file being taken, at idle priority; an
+ * accepted file's prover is handed to the caller still running.
  */
 #ifndef SMKI_INTAKE_H
 #define SMKI_INTAKE_H
@@ -29,7 +29,7 @@
 
 #include "home.h"
 #include "parse.h"
-#include "popcache.h"
+#include "prover.h"
 #include "store.h"
 
 struct intake;
@@ -52,13 +52,14 @@ struct intake_outcome {
     uint64_t csrs;
     double millis;        /* accepted: from taking the file to its receipt */
     char text[512];
-    struct popcache *pops;  /* accepted with the prover on: proofs of possession
-                               already checked (the caller owns it), or NULL */
+    struct prover *prover;  /* accepted with the prover on: still running, now
+                               the caller's (prover_finish it), or NULL */
 };
 
 /* intake_set_prove - on: while a file is read, a second thread checks the
  * proofs of possession of some of its CSRs (prover.h), for a batch that
- * will be processed at once (run --drain) */
+ * will be processed at once (run --drain); an accepted file's prover is
+ * handed over still running, to go on through the start of processing */
 void intake_set_prove(struct intake *in, int on);
 
 /* intake_name_ok - SPEC section 2 file-name rule: [A-Za-z0-9._-]{1,128}.xml */

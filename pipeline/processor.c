@@ -25,8 +25,9 @@
  * signed or written again.
  * Stop: the writer polls stop() between chunks; on stop or on any failure
  * it aborts the queues, joins every thread, and leaves the batch resumable.
- * Proofs ahead: a popcache the intake's prover filled for this turn (see
- * processor_give_pops) lets validate skip the verifies already done.
+ * Proofs ahead: the intake's prover for this turn, still running (see
+ * processor_give_prover), is finished when the workers start; its popcache
+ * lets validate skip the verifies already done.
  */
 #include "processor.h"
 #include "planner.h"
@@ -58,6 +59,7 @@
 #include "metrics.h"
 #include "parse.h"
 #include "popcache.h"
+#include "prover.h"
 #include "respwrite.h"
 #include "sign.h"
 #include "uring_io.h"
@@ -83,8 +85,8 @@ struct processor {
     uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
     struct chunk **pool;          /* the chunks, reused batch after batch */
     size_t npool;
-    struct popcache *pops;        /* proofs checked during intake (prover.h) */
-    uint64_t pops_turn;           /* ... for this turn */
+    struct prover *prover;        /* intake's, still checking proofs (prover.h) */
+    uint64_t prover_turn;         /* ... of this turn */
 };
 
 /* one batch in flight */
@@ -329,17 +331,29 @@ struct processor *processor_new(struct home *h, struct store *st, char *err, siz
     return p;
 }
 
-void processor_give_pops(struct processor *p, uint64_t turn, struct popcache *pops)
+void processor_give_prover(struct processor *p, uint64_t turn, struct prover *pv)
 {
-    popcache_free(p->pops);
-    p->pops = pops;
-    p->pops_turn = turn;
+    popcache_free(prover_finish(p->prover));
+    p->prover = pv;
+    p->prover_turn = turn;
+}
+
+/* take_proofs - finish the prover held, if any: its proofs if they are of
+ * turn (the caller frees them), else NULL */
+static struct popcache *take_proofs(struct processor *p, uint64_t turn)
+{
+    if (!p->prover) return NULL;
+    struct popcache *pc = prover_finish(p->prover);
+    p->prover = NULL;
+    if (p->prover_turn == turn && popcache_count(pc) > 0) return pc;
+    popcache_free(pc);
+    return NULL;
 }
 
 void processor_free(struct processor *p)
 {
     if (!p) return;
-    popcache_free(p->pops);
+    popcache_free(prover_finish(p->prover));
     for (int i = 0; i < p->nworkers; i++) validate_ctx_free(p->vctx[i]);
     close_signer(p);
     for (size_t i = 0; i < p->npool; i++) chunk_free(p->pool[i]);
@@ -801,7 +815,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
 
     /* proofs of possession checked while the file was taken (prover.h) */
     uint64_t skipped0[MAX_WORKERS];
-    const struct popcache *known = p->pops && p->pops_turn == b->turn ? p->pops : NULL;
+    struct popcache *known = take_proofs(p, b->turn);
     for (int i = 0; i < p->nworkers; i++) {
         validate_ctx_set_popcache(p->vctx[i], known, NULL);
         skipped0[i] = validate_ctx_skipped(p->vctx[i]);
@@ -836,7 +850,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         proven += validate_ctx_skipped(p->vctx[i]) - skipped0[i];
         validate_ctx_set_popcache(p->vctx[i], NULL, NULL);
     }
-    if (known) processor_give_pops(p, 0, NULL);
+    popcache_free(known);
     dedup_free(j.dd);
     chanq_free(j.free_q);
     chanq_free(j.to_validate);

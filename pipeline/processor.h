@@ -35,12 +35,14 @@ void processor_free(struct processor *p);
  * resume after their last committed chunk when their turn comes */
 void processor_recover(struct processor *p);
 
-/* processor_give_pops - proofs of possession checked while turn's file was
- * taken (intake's prover); the processor owns pops from now on, drops any
- * it held before, and uses them when it processes that turn (then frees
- * them).  pops may be NULL. */
-struct popcache;
-void processor_give_pops(struct processor *p, uint64_t turn, struct popcache *pops);
+/* processor_give_prover - the prover (prover.h) of turn's file, still
+ * running; the processor owns it from now on.  It lets it run until it
+ * starts its own workers on a batch (through the store and archive checks
+ * before them, when a core would otherwise idle), then finishes it and
+ * skips the verifies it did if that batch is turn.  A prover held before
+ * is finished and its proofs dropped. */
+struct prover;
+void processor_give_prover(struct processor *p, uint64_t turn, struct prover *pv);
 
 /* processor_drain - every pending, unheld batch now, in turn order, whatever
  * the window and the nightly capacity (run --drain).  stop() is called

@@ -1,9 +1,13 @@
 /* prover.c - proofs of possession checked during intake; see prover.h.
  *
- * Three chunks of PROVER_CHUNK requests circulate: one being filled by the
- * parser, one queued, one being validated.  The parser only ever swaps a
- * full chunk for an empty one when the queue slot is free, so it never
- * blocks on this thread. */
+ * PROVER_NCHUNKS chunks of PROVER_CHUNK requests circulate: one being
+ * filled by the parser, one being validated, the rest queued.  The parser
+ * only ever swaps a full chunk for an empty one when the queue has room, so
+ * it never blocks on this thread.  The parser is about fifteen times faster
+ * than the verifies, so the queue is full when the parse ends: its
+ * PROVER_QUEUE chunks (about 25 ms of verifies) keep this thread busy
+ * through intake's fsyncs and receipt and the processor's start (the
+ * signer, the archive's checksum pass), where a core would otherwise idle. */
 #include "prover.h"
 
 #include <pthread.h>
@@ -17,7 +21,8 @@
 #include "xmem.h"
 
 #define PROVER_CHUNK 64
-#define PROVER_NCHUNKS 3
+#define PROVER_QUEUE 8
+#define PROVER_NCHUNKS (PROVER_QUEUE + 2)
 
 struct prover {
     pthread_t th;
@@ -26,7 +31,8 @@ struct prover {
     struct chunk *all[PROVER_NCHUNKS];
     struct chunk *free[PROVER_NCHUNKS];
     int nfree;
-    struct chunk *queued;        /* the next one for the thread, or NULL */
+    struct chunk *queue[PROVER_QUEUE];   /* for the thread, oldest at head */
+    int qhead, qlen;
     int closing;                 /* no more offers: the thread ends */
     atomic_int stop;             /* stop within one request */
     struct validate_ctx *vctx;   /* the thread's */
@@ -42,9 +48,13 @@ static void *prover_thread(void *arg)
     pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
     for (;;) {
         pthread_mutex_lock(&pv->mu);
-        while (!pv->queued && !pv->closing) pthread_cond_wait(&pv->cv, &pv->mu);
-        struct chunk *c = pv->queued;
-        pv->queued = NULL;
+        while (!pv->qlen && !pv->closing) pthread_cond_wait(&pv->cv, &pv->mu);
+        struct chunk *c = NULL;
+        if (pv->qlen && !atomic_load(&pv->stop)) {
+            c = pv->queue[pv->qhead];
+            pv->qhead = (pv->qhead + 1) % PROVER_QUEUE;
+            pv->qlen--;
+        }
         pthread_mutex_unlock(&pv->mu);
         if (!c) break;
         for (uint32_t i = 0; i < c->n && !atomic_load(&pv->stop); i++) {
@@ -84,8 +94,8 @@ struct chunk *prover_offer(struct prover *pv, struct chunk *c)
 {
     struct chunk *back = c;
     pthread_mutex_lock(&pv->mu);
-    if (!pv->queued && pv->nfree > 0) {
-        pv->queued = c;
+    if (pv->qlen < PROVER_QUEUE && pv->nfree > 0) {
+        pv->queue[(pv->qhead + pv->qlen++) % PROVER_QUEUE] = c;
         back = pv->free[--pv->nfree];
         pthread_cond_signal(&pv->cv);
     }

@@ -11,8 +11,11 @@
  *
  * Ownership: the prover owns its chunks (small ones) and its thread; the
  * chunk prover_offer returns belongs to the caller until the next
- * prover_offer; prover_finish stops and joins the thread and gives the
- * popcache to the caller (popcache_free it), or NULL.
+ * prover_offer.  Intake hands an accepted file's prover, still running on
+ * its queued chunks, to the processor (processor_give_prover), which
+ * finishes it when its own workers start.  prover_finish stops and joins
+ * the thread and gives the popcache to the caller (popcache_free it), or
+ * NULL for a NULL prover.
  */
 #ifndef SMKI_PROVER_H
 #define SMKI_PROVER_H
