@@ -8,7 +8,7 @@
 #   make deps       install the Debian packages the build and tests need
 
 DEB_PKGS := gcc make pkg-config libssl-dev openssl libxml2-dev libxml2-utils liburing-dev \
-            libzstd-dev zstd librocksdb-dev libcmocka-dev libinih-dev gnutls-bin \
+            libzstd-dev zstd zlib1g-dev librocksdb-dev libcmocka-dev libinih-dev gnutls-bin \
             python3 valgrind time
 
 SANITIZE ?=
@@ -29,7 +29,7 @@ CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -
            -pthread $(SANFLAGS) -Istages \
            $(shell pkg-config --cflags libxml-2.0 2>/dev/null)
 LDFLAGS += -pthread $(SANFLAGS)
-LDLIBS  := -lrocksdb -luring -lzstd -linih -lxml2 -lcrypto -lm
+LDLIBS  := -lrocksdb -luring -lzstd -linih -lxml2 -lcrypto -lz -lm
 
 STAGE_SRC := $(wildcard stages/*.c)
 PIPE_SRC  := $(filter-out pipeline/main.c,$(wildcard pipeline/*.c))

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "processor.h"
+#include "reqcache.h"
 #include "spool.h"
 #include "window.h"
 
@@ -220,6 +221,7 @@ int cmd_run(int argc, char **argv)
     }
     /* recovery: temp files a crash left are not ours to finish */
     fs_remove_stale_tmp(svc.home.archive);
+    reqcache_remove_all(svc.home.archive);   /* a cache serves only the run that wrote it */
     fs_remove_stale_tmp(svc.home.receipts);
     fs_remove_stale_tmp(svc.home.responses);
     processor_recover(svc.proc);
@@ -243,6 +245,9 @@ int cmd_run(int argc, char **argv)
         /* nothing is being processed yet: the second core checks proofs of
          * possession of the file being taken (prover.h) */
         intake_set_prove(svc.intake, 1);
+        /* every batch taken is processed in this run: its requests are
+         * cached, not parsed twice (reqcache.h) */
+        intake_set_cache(svc.intake, 1);
         while ((r = take_one(&svc)) >= 0 && r != INTAKE_ACCEPTED && !stop_check(&svc))
             ;
         intake_set_prove(svc.intake, 0);

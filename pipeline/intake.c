@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <zstd.h>
@@ -18,6 +19,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "receipt.h"
+#include "reqcache.h"
 #include "planner.h"
 #include "prover.h"
 #include "uring_io.h"
@@ -26,6 +28,8 @@
 #define READ_BLOCK (256 * 1024)
 #define READ_DEPTH 4
 #define WARNED_MAX 64
+#define CACHE_CHUNK 64     /* requests parsed at a time for the cache */
+#define CACHE_SPARE (512ull << 20)   /* free space a request cache leaves */
 
 struct intake {
     struct home *home;
@@ -33,6 +37,7 @@ struct intake {
     void *schema;
     ZSTD_CCtx *cz;
     int prove;                 /* start a prover for each file (intake_set_prove) */
+    int cache;                 /* cache each file's requests (intake_set_cache) */
     char *zbuf;
     size_t zcap;
     char warned[WARNED_MAX][160];   /* names already logged as ignored */
@@ -270,10 +275,22 @@ static void finish_crashed(struct intake *in, const char *name, const struct bat
     log_info("incoming/%s: intake of turn %" PRIu64 " completed after a restart", name, b->turn);
 }
 
+/* cache_room - 1 when the archive's file system has room for a request
+ * cache of a file of `bytes` (about its size) with plenty to spare: a cache
+ * must never take the space the archive, the queue or the responses need */
+static int cache_room(const char *dir, uint64_t bytes)
+{
+    struct statvfs sv;
+    if (statvfs(dir, &sv) != 0) return 0;
+    uint64_t avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+    return avail > 2 * bytes + CACHE_SPARE;
+}
+
 /* take_file - intake_file without the prover's end; *pv is the prover it
- * started, if any */
+ * started, if any; *rw the request cache it is writing, if any and not
+ * committed (reqcache.h) */
 static void take_file(struct intake *in, const char *name, struct intake_outcome *out,
-                      struct prover **pv)
+                      struct prover **pv, struct reqcache_writer **rw)
 {
     char path[PATH_MAX + 200], text[512], tmp[PATH_MAX + 200], src[96], stem[200];
     struct stat lst, fst;
@@ -348,12 +365,25 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
     if (afd < 0) t.werr = -errno;
     ZSTD_CCtx_reset(in->cz, ZSTD_reset_session_only);
     if (in->prove) *pv = prover_start((uint32_t)in->home->cfg.max_csrs);
-    struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, *pv != NULL);
-    if (*pv) {
-        /* some chunks go to the prover (prover.h); the verdict is the same */
-        parse_keep_text_max(p, REQ_CSR_B64_MAX);
-        struct chunk *c = prover_chunk(*pv);
-        while (parse_next_chunk(p, c) > 0) c = prover_offer(*pv, c);
+    if (in->cache && cache_room(in->home->archive, (uint64_t)fst.st_size)) {
+        char cpath[PATH_MAX + 220];
+        snprintf(cpath, sizeof cpath, "%s/.%s.req.tmp", in->home->archive, stem);
+        *rw = reqcache_create(cpath);
+    }
+    struct parser *p = parse_open(tap_read, &t, in->schema, (uint64_t)in->home->cfg.max_csrs, *pv || *rw);
+    if (*pv || *rw) {
+        /* the requests go to the cache, and some chunks to the prover
+         * (prover.h); the verdict is the same.  Texts are kept up to the
+         * longest an accepted file can hold, so that a cached request is
+         * the one the archive's parser would give */
+        parse_keep_text_max(p, *rw ? REQCACHE_TEXT_MAX : REQ_CSR_B64_MAX);
+        struct chunk *own = *pv ? NULL : chunk_new(CACHE_CHUNK);
+        struct chunk *c = *pv ? prover_chunk(*pv) : own;
+        while (parse_next_chunk(p, c) > 0) {
+            reqcache_add(*rw, c);
+            if (*pv) c = prover_offer(*pv, c);
+        }
+        chunk_free(own);
     }
     enum batch_code code = parse_finish(p, text, sizeof text);
     struct parse_header hdr = *parse_header(p);   /* outlives the parser */
@@ -483,6 +513,15 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
     }
     unlink(path);
     fs_fsync_dir(in->home->incoming);
+    if (*rw) {   /* a cache only: a failure costs the second parse, nothing else */
+        char cpath[PATH_MAX + 220];
+        reqcache_path(in->home->archive, b.archive, cpath, sizeof cpath);
+        int crc = reqcache_commit(*rw, b.archive, cpath);
+        *rw = NULL;
+        if (crc != 0)
+            log_warn("incoming/%s: its requests could not be cached (%s); processing parses the archive",
+                     name, strerror(-crc));
+    }
     out->result = INTAKE_ACCEPTED;
     out->turn = b.turn;
     out->csrs = count;
@@ -497,10 +536,17 @@ void intake_set_prove(struct intake *in, int on)
     in->prove = on;
 }
 
+void intake_set_cache(struct intake *in, int on)
+{
+    in->cache = on;
+}
+
 void intake_file(struct intake *in, const char *name, struct intake_outcome *out)
 {
     struct prover *pv = NULL;
-    take_file(in, name, out, &pv);
+    struct reqcache_writer *rw = NULL;
+    take_file(in, name, out, &pv, &rw);
+    reqcache_abandon(rw);   /* not accepted */
     /* the prover ran through the fsyncs and the receipt too; accepted, it
      * goes on until the processor starts (processor_give_prover) */
     out->prover = NULL;

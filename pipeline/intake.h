@@ -62,6 +62,11 @@ struct intake_outcome {
  * handed over still running, to go on through the start of processing */
 void intake_set_prove(struct intake *in, int on);
 
+/* intake_set_cache - on: the requests of each accepted file are cached for
+ * processing (reqcache.h), for batches processed within this run (run
+ * --drain) */
+void intake_set_cache(struct intake *in, int on);
+
 /* intake_name_ok - SPEC section 2 file-name rule: [A-Za-z0-9._-]{1,128}.xml */
 int intake_name_ok(const char *name);
 

@@ -60,6 +60,7 @@
 #include "parse.h"
 #include "popcache.h"
 #include "prover.h"
+#include "reqcache.h"
 #include "respwrite.h"
 #include "sign.h"
 #include "uring_io.h"
@@ -99,6 +100,9 @@ struct job {
     struct chanq *free_q, *to_validate, *to_sign;
     struct reorder *to_dedup, *to_write;
     struct dedup *dd;
+    struct reqcache_reader *rc;  /* the parser's source when intake cached the
+                                    requests (reqcache.h), else the archive */
+    char rc_path[PATH_MAX + 220];
     uint64_t nchunks;            /* set by the parser at the end */
     uint64_t parsed;             /* requests parsed */
     atomic_int aborted;
@@ -150,11 +154,48 @@ static void job_fail(struct job *j, int batch_fault, const char *fmt, ...)
     reorder_abort(j->to_write);
 }
 
-/* parse_thread - archive -> chunks, numbered */
+/* cache_parse - the cached requests -> chunks, numbered; the count of
+ * chunks */
+static uint64_t cache_parse(struct job *j)
+{
+    uint64_t seq = 0;
+    for (;;) {
+        struct chunk *c = chanq_pop(j->free_q);
+        if (!c) break;   /* aborted */
+        int n = reqcache_next_chunk(j->rc, c);
+        if (n <= 0) {
+            chanq_push(j->free_q, c);
+            if (n < 0) {   /* checked whole before: a bug, or the disk; the archive next time */
+                job_fail(j, 0, "request cache %s: %s; removed: the batch resumes from its archive", j->rc_path,
+                         reqcache_error(j->rc));
+                unlink(j->rc_path);
+            }
+            break;
+        }
+        j->parsed += (uint64_t)n;
+        c->seq = seq++;
+        if (chanq_push(j->to_validate, c) != 0) break;
+    }
+    if (!atomic_load(&j->aborted) && j->parsed != j->b->csrs) {
+        job_fail(j, 0, "request cache %s gave %" PRIu64 " CSRs, the queue says %u; removed: the batch resumes "
+                 "from its archive", j->rc_path, j->parsed, j->b->csrs);
+        unlink(j->rc_path);
+    }
+    return seq;
+}
+
+/* parse_thread - archive (or the request cache) -> chunks, numbered */
 static void *parse_thread(void *arg)
 {
     struct job *j = arg;
     pthread_setname_np(pthread_self(), "smki-parse");
+    if (j->rc) {
+        j->nchunks = cache_parse(j);
+        chanq_close(j->to_validate);
+        reorder_end(j->to_dedup, j->nchunks);
+        stage_cpu_add(j, ST_PARSE);
+        return NULL;
+    }
     char err[512], path[PATH_MAX + 200];
     snprintf(path, sizeof path, "%s/%s", j->p->home->archive, j->b->archive);
     struct archive_reader *ar = archive_open(path, err, sizeof err);
@@ -691,6 +732,14 @@ static time_t completed_at_of(const char *path)
 
 /* process_batch - run the stages over one batch; 0 done (or failed for
  * good), 1 stopped on request (resumable), -1 could not finish now */
+/* leave - process_batch's return before its threads start */
+static int leave(struct job *j, int rc)
+{
+    reqcache_close(j->rc);
+    j->rc = NULL;
+    return rc;
+}
+
 static int process_batch(struct processor *p, struct batch *b, int (*stop)(void *), void *stop_arg)
 {
     if (ensure_signer(p) != 0) return -1;
@@ -698,10 +747,18 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     /* a damaged archive fails the batch before anything of it is issued */
     char apath[PATH_MAX + 200], aerr[512];
     snprintf(apath, sizeof apath, "%s/%s", p->home->archive, b->archive);
-    int av = archive_verify(apath, aerr, sizeof aerr);
+    /* requests cached by this run's intake (checked whole here) spare the
+     * parse of the archive, and so its checksum pass */
+    reqcache_path(p->home->archive, b->archive, j.rc_path, sizeof j.rc_path);
+    j.rc = reqcache_open(j.rc_path, b->archive, b->csrs, aerr, sizeof aerr);
+    if (!j.rc && aerr[0]) {
+        log_warn("turn %" PRIu64 ": its request cache is not used (%s); removed: the archive is parsed", b->turn, aerr);
+        unlink(j.rc_path);
+    }
+    int av = j.rc ? 0 : archive_verify(apath, aerr, sizeof aerr);
     if (av < 0) {
         log_warn("turn %" PRIu64 ": cannot read its archived request: %s; will retry", b->turn, aerr);
-        return -1;
+        return leave(&j, -1);
     }
     if (av > 0) {
         log_warn("turn %" PRIu64 " (batch %s): FAILED: the archived request is damaged: %s%s", b->turn, b->batch_id,
@@ -716,7 +773,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         store_batch_put(p->store, b);
         audit_append(p->home->root, "batch-failed", "turn=%" PRIu64 " batch=%s reason=%s", b->turn, b->batch_id,
                      b->error);
-        return 0;
+        return leave(&j, 0);
     }
     /* commits are whole chunks, but for the last one of the batch */
     j.resume_chunks = (b->done + CHUNK_REQUESTS - 1) / CHUNK_REQUESTS;
@@ -726,7 +783,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
                      "of this turn for later chunks written before the interruption were never committed: void)",
                      b->turn, j.resume_chunks, b->done) != 0) {
         log_warn("turn %" PRIu64 ": cannot write the audit log; nothing is issued unaudited", b->turn);
-        return -1;
+        return leave(&j, -1);
     }
     RAND_bytes((unsigned char *)&j.sample, sizeof j.sample);
     j.sample |= 1;
@@ -737,7 +794,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
      * those hits are cheap, in the memtable each one would sort it */
     if (resuming && store_flush(p->store, 1) != 0) {
         log_warn("turn %" PRIu64 ": cannot flush the store: %s", b->turn, store_error(p->store));
-        return -1;
+        return leave(&j, -1);
     }
     if (!resuming) {
         b->state = BATCH_PROCESSING;
@@ -746,7 +803,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         j.resume_chunks = 0;
         if (store_batch_put(p->store, b) != 0) {
             log_warn("turn %" PRIu64 ": cannot mark it processing: %s", b->turn, store_error(p->store));
-            return -1;
+            return leave(&j, -1);
         }
     }
     char body[PATH_MAX + 320];
@@ -771,15 +828,15 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
             store_wb_add_batch(wb, b);
             int rc = store_wb_commit(p->store, wb);
             store_wb_free(wb);
-            if (rc != 0) return -1;
+            if (rc != 0) return leave(&j, -1);
             log_info("turn %" PRIu64 ": response %s was published before an interruption; marked done",
                      b->turn, name);
-            return 0;
+            return leave(&j, 0);
         }
         log_warn("turn %" PRIu64 ": %s is missing or shorter than its %u committed Results (%" PRIu64
                  " bytes); nothing more is issued for this batch until it is restored", b->turn, body,
                  b->done, b->body_len);
-        return -1;
+        return leave(&j, -1);
     }
     int body_fd = open(body, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
     int uerr = 0;
@@ -787,7 +844,7 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         !(j.body = uw_open(body_fd, HEADER_RESERVE + b->body_len, 1 << 20, 2, &uerr))) {
         log_warn("turn %" PRIu64 ": %s: %s; will retry", b->turn, body, strerror(uerr ? -uerr : errno));
         if (body_fd >= 0) close(body_fd);
-        return -1;
+        return leave(&j, -1);
     }
     pthread_mutex_init(&j.fail_mu, NULL);
     pthread_mutex_init(&j.cpu_mu, NULL);
@@ -810,8 +867,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     for (size_t i = 0; i < p->npool; i++) chanq_push(j.free_q, p->pool[i]);
     double t0 = mono_now();
     uint32_t done0 = b->done;
-    log_info("turn %" PRIu64 ": processing batch %s (%u CSRs%s) with %d workers", b->turn, b->batch_id,
-             b->csrs, j.resume_chunks ? ", resuming" : "", p->nworkers);
+    log_info("turn %" PRIu64 ": processing batch %s (%u CSRs%s) with %d workers%s", b->turn, b->batch_id,
+             b->csrs, j.resume_chunks ? ", resuming" : "", p->nworkers,
+             j.rc ? ", its requests as intake parsed them (request cache)" : "");
 
     /* proofs of possession checked while the file was taken (prover.h) */
     uint64_t skipped0[MAX_WORKERS];
@@ -851,6 +909,9 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
         validate_ctx_set_popcache(p->vctx[i], NULL, NULL);
     }
     popcache_free(known);
+    int cached = j.rc != NULL;
+    reqcache_close(j.rc);
+    j.rc = NULL;
     dedup_free(j.dd);
     chanq_free(j.free_q);
     chanq_free(j.to_validate);
@@ -869,6 +930,8 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     }
     uw_close(j.body);
     close(body_fd);
+    /* the batch is over (done or failed): its cache has served */
+    if (cached && (!j.fail[0] || j.fail_batch)) unlink(j.rc_path);
     if (j.fail[0] && j.fail_batch) {
         /* the batch itself cannot be processed: fail it, go on with the next */
         log_warn("turn %" PRIu64 " (batch %s): FAILED: %s", b->turn, b->batch_id, j.fail);

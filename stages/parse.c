@@ -320,8 +320,11 @@ struct parser *parse_open(parse_read_fn rd, void *io, void *schema, uint64_t max
     p->keep_csrs = keep_csrs;
     p->text_cap = REQ_CSR_B64_MAX + 64;
     p->text = xmalloc(p->text_cap + 1);
-    /* no NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID, no HUGE */
-    p->reader = xmlReaderForIO(io_read, NULL, p, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA);
+    /* no NOENT (no substitution), no DTDLOAD/DTDATTR/DTDVALID, no HUGE; and
+     * no NOCDATA: with it, libxml2's schema plug took CDATA sections from a
+     * reader with a schema (intake), which then saw a CDATA-only text as
+     * empty; CDATA nodes are read as text below */
+    p->reader = xmlReaderForIO(io_read, NULL, p, NULL, NULL, XML_PARSE_NONET);
     if (!p->reader) {
         snprintf(p->xml_err, sizeof p->xml_err, "line 0: cannot start the XML reader");
         p->done = 1;

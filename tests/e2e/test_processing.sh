@@ -21,6 +21,10 @@ done
 drop "$H" req.xml
 drain "$H"
 assert_accepted "$H" req
+# the drain read its requests from intake's cache (reqcache.h), which it removed when done
+grep -q "as intake parsed them (request cache)" "$H.drain.log" || fail "the drain did not use the request cache"
+left=$(ls -A "$H/spool/archive" | grep '\.req$' || true)
+[ -z "$left" ] || fail "request caches left in archive/: $left"
 RESP=$(response_path "$H" "$PARTY_A" PROC-1)
 assert_response_valid "$RESP"
 python3 "$CHECK_RESPONSE" "$RESP" req.tsv >check.log 2>&1 || { head -n 20 check.log; fail "the response does not match gencsr's expectations"; }
