@@ -122,9 +122,9 @@ def file_fields(path):
         return {}
     out = {}
     for tag in ("BatchID", "PartyID", "CSRCount"):
-        m = re.search(rb"<(?:\w+:)?" + tag.encode() + rb">([^<]*)</", head)
-        if m:
-            out[tag] = m.group(1).decode("utf-8", "replace")
+        m = re.search(rb"<(?:\w+:)?" + tag.encode() + rb">((?:[^<]|<!\[CDATA\[.*?\]\]>)*)</", head, re.S)
+        if m:   # the text, CDATA sections included
+            out[tag] = re.sub(rb"<!\[CDATA\[(.*?)\]\]>", rb"\1", m.group(1), flags=re.S).decode("utf-8", "replace")
     return out
 
 

@@ -457,6 +457,11 @@ cs = take(2)
 cs[0]["body"] = "<![CDATA[" + b64(cs[0]["der"]) + "]]>"
 accepted("cdata_body.xml", request("CDATA-BODY", cs), [("1", "OK"), ("2", "OK")], "CSRBody inside a CDATA section")
 
+s, rc = ok_batch("CDATA-HEADER")
+s = sub1(s, r"<BatchID>CDATA-HEADER</BatchID>", "<BatchID><![CDATA[CDATA-HEADER]]></BatchID>")
+s = sub1(s, r"<PartyID>([^<]*)</PartyID>", r"<PartyID><![CDATA[\1]]></PartyID>")
+accepted("cdata_header.xml", s, rc, "BatchID and PartyID inside CDATA sections (intake once read them as empty)")
+
 cs = take(2)
 t = b64(cs[0]["der"])
 cs[0]["body"] = "&#x%X;" % ord(t[0]) + t[1:]
