@@ -730,8 +730,6 @@ static time_t completed_at_of(const char *path)
     return t;
 }
 
-/* process_batch - run the stages over one batch; 0 done (or failed for
- * good), 1 stopped on request (resumable), -1 could not finish now */
 /* leave - process_batch's return before its threads start */
 static int leave(struct job *j, int rc)
 {
@@ -740,6 +738,8 @@ static int leave(struct job *j, int rc)
     return rc;
 }
 
+/* process_batch - run the stages over one batch; 0 done (or failed for
+ * good), 1 stopped on request (resumable), -1 could not finish now */
 static int process_batch(struct processor *p, struct batch *b, int (*stop)(void *), void *stop_arg)
 {
     if (ensure_signer(p) != 0) return -1;

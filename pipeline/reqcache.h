@@ -33,10 +33,11 @@
 
 #include "request.h"
 
-/* the longest CSRBody text, in octets, of a file that passes the XSD: 8,192
- * characters of at most 4 octets each; the parser writing a cache keeps
- * texts up to this (parse_keep_text_max), so a cached request is the one the
- * archive's parser would give */
+/* the longest CSRBody text, in octets, a cache holds: 8,192 characters (the
+ * XSD's bound) of at most 4 octets each, more than the parser ever gives (it
+ * keeps at most REQ_CSR_B64_MAX + 64 octets of a text, in both modes).  The
+ * parser writing a cache keeps texts up to this (parse_keep_text_max), so a
+ * cached request is the one the archive's parser would give */
 #define REQCACHE_TEXT_MAX (4 * REQ_CSR_B64_MAX)
 
 /* reqcache_path - spool/archive/.ARCHIVE.req */
