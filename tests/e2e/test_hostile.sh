@@ -73,6 +73,12 @@ hostile_check "$C" "$H" main-drain.log
 step "no fetch, no /etc/passwd content"
 hostile_no_leak "$H" main-drain.log
 
+step "no request cache left: those of rejected files abandoned, the others removed when done"
+left=$(ls -A "$H/spool/archive" | grep -E '\.req(\.tmp)?$' || true)
+[ -z "$left" ] || soft_fail "request caches left in archive/: $(echo $left | cut -c1-300)"
+grep -q "request cache is not used\|could not be cached" main-drain.log && \
+    soft_fail "a request cache was refused or could not be written: $(grep -m1 'request cache is not used\|could not be cached' main-drain.log)"
+
 step "audit trail and queue"
 smki audit verify --home "$H" >audit.log 2>&1 || soft_fail "audit verify failed after the hostile drain: $(tail -n 1 audit.log)"
 smki status --home "$H" --json >status.log 2>&1 || soft_fail "status failed after the hostile drain: $(tail -n 1 status.log)"
