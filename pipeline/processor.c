@@ -3,6 +3,8 @@
  * DESIGN
  * Threads per batch: one parser, N validators, one dedup, N signers; the
  * calling thread is the writer.  N = [pipeline] workers or the online cores.
+ * The parser reads the archive, or (run --drain) the request cache that this
+ * run's intake wrote (reqcache.h), checked whole before the threads start.
  *
  *   free ──> parse ──to_validate──> validate×N ──to_dedup(reorder)──> dedup
  *     ^                                                                 │

@@ -7,7 +7,8 @@
  * than the verifies, so the queue is full when the parse ends: its
  * PROVER_QUEUE chunks (about 25 ms of verifies) keep this thread busy
  * through intake's fsyncs and receipt and the processor's start (the
- * signer, the archive's checksum pass), where a core would otherwise idle. */
+ * signer, the check of the request cache or of the archive), where a core
+ * would otherwise idle. */
 #include "prover.h"
 
 #include <pthread.h>
