@@ -156,34 +156,57 @@ static void job_fail(struct job *j, int batch_fault, const char *fmt, ...)
     reorder_abort(j->to_write);
 }
 
-/* cache_parse - the cached requests -> chunks, numbered; the count of
- * chunks */
-static uint64_t cache_parse(struct job *j)
+/* feed - chunks filled by fill(src) to validate, numbered, until fill
+ * gives 0 (the end) or -1 (a fault: *last) or the job is aborted; the
+ * number of chunks fed */
+static uint64_t feed(struct job *j, int (*fill)(void *src, struct chunk *c), void *src, int *last)
 {
     uint64_t seq = 0;
+    *last = 0;
     for (;;) {
         struct chunk *c = chanq_pop(j->free_q);
         if (!c) break;   /* aborted */
-        int n = reqcache_next_chunk(j->rc, c);
+        int n = fill(src, c);
         if (n <= 0) {
             chanq_push(j->free_q, c);
-            if (n < 0) {   /* checked whole before: a bug, or the disk; the archive next time */
-                job_fail(j, 0, "request cache %s: %s; removed: the batch resumes from its archive", j->rc_path,
-                         reqcache_error(j->rc));
-                unlink(j->rc_path);
-            }
+            *last = n;
             break;
         }
         j->parsed += (uint64_t)n;
         c->seq = seq++;
         if (chanq_push(j->to_validate, c) != 0) break;
     }
-    if (!atomic_load(&j->aborted) && j->parsed != j->b->csrs) {
+    return seq;
+}
+
+/* feed_end - the stages downstream learn that nchunks were all */
+static void feed_end(struct job *j, uint64_t nchunks)
+{
+    j->nchunks = nchunks;
+    chanq_close(j->to_validate);
+    reorder_end(j->to_dedup, nchunks);
+    stage_cpu_add(j, ST_PARSE);
+}
+
+static int fill_from_cache(void *rc, struct chunk *c) { return reqcache_next_chunk(rc, c); }
+static int fill_from_parser(void *ps, struct chunk *c) { return parse_next_chunk(ps, c); }
+
+/* cache_parse - the cached requests -> chunks; any fault means the cache
+ * goes and the batch resumes from its archive */
+static void cache_parse(struct job *j)
+{
+    int last;
+    uint64_t n = feed(j, fill_from_cache, j->rc, &last);
+    if (last < 0) {   /* checked whole before: a bug, or the disk */
+        job_fail(j, 0, "request cache %s: %s; removed: the batch resumes from its archive", j->rc_path,
+                 reqcache_error(j->rc));
+        unlink(j->rc_path);
+    } else if (!atomic_load(&j->aborted) && j->parsed != j->b->csrs) {
         job_fail(j, 0, "request cache %s gave %" PRIu64 " CSRs, the queue says %u; removed: the batch resumes "
                  "from its archive", j->rc_path, j->parsed, j->b->csrs);
         unlink(j->rc_path);
     }
-    return seq;
+    feed_end(j, n);
 }
 
 /* parse_thread - archive (or the request cache) -> chunks, numbered */
@@ -192,10 +215,7 @@ static void *parse_thread(void *arg)
     struct job *j = arg;
     pthread_setname_np(pthread_self(), "smki-parse");
     if (j->rc) {
-        j->nchunks = cache_parse(j);
-        chanq_close(j->to_validate);
-        reorder_end(j->to_dedup, j->nchunks);
-        stage_cpu_add(j, ST_PARSE);
+        cache_parse(j);
         return NULL;
     }
     char err[512], path[PATH_MAX + 200];
@@ -203,33 +223,18 @@ static void *parse_thread(void *arg)
     struct archive_reader *ar = archive_open(path, err, sizeof err);
     if (!ar) {
         job_fail(j, 0, "%s", err);
-        /* the stages downstream still wait for an end */
-        j->nchunks = 0;
-        chanq_close(j->to_validate);
-        reorder_end(j->to_dedup, 0);
-        stage_cpu_add(j, ST_PARSE);
+        feed_end(j, 0);   /* the stages downstream still wait for an end */
         return NULL;
     }
     struct parser *ps = parse_open(archive_read, ar, NULL, (uint64_t)j->p->home->cfg.max_csrs, 1);
-    uint64_t seq = 0;
-    for (;;) {
-        struct chunk *c = chanq_pop(j->free_q);
-        if (!c) break;   /* aborted */
-        int n = parse_next_chunk(ps, c);
-        if (n <= 0) {
-            chanq_push(j->free_q, c);
-            if (n < 0) {
-                enum batch_code bc = parse_finish(ps, err, sizeof err);
-                if (archive_error(ar)[0])
-                    job_fail(j, 0, "archived request %s: %s", path, archive_error(ar));
-                else
-                    job_fail(j, 1, "archived request %s cannot be read back: %s %s", path, batch_code_name(bc), err);
-            }
-            break;
-        }
-        j->parsed += (uint64_t)n;
-        c->seq = seq++;
-        if (chanq_push(j->to_validate, c) != 0) break;
+    int last;
+    uint64_t n = feed(j, fill_from_parser, ps, &last);
+    if (last < 0) {
+        enum batch_code bc = parse_finish(ps, err, sizeof err);
+        if (archive_error(ar)[0])
+            job_fail(j, 0, "archived request %s: %s", path, archive_error(ar));
+        else
+            job_fail(j, 1, "archived request %s cannot be read back: %s %s", path, batch_code_name(bc), err);
     }
     if (!atomic_load(&j->aborted)) {
         enum batch_code bc = parse_finish(ps, err, sizeof err);
@@ -243,10 +248,7 @@ static void *parse_thread(void *arg)
     }
     parse_close(ps);
     archive_close(ar);
-    j->nchunks = seq;
-    chanq_close(j->to_validate);
-    reorder_end(j->to_dedup, seq);
-    stage_cpu_add(j, ST_PARSE);
+    feed_end(j, n);
     return NULL;
 }
 
