@@ -75,33 +75,33 @@ static void w_put(struct reqcache_writer *w, const void *p, size_t n)
     w->len += n;
 }
 
+static void put_le(uint8_t *p, uint64_t v, int n);
+
+/* w_field - a length-prefixed text (lenbytes 1 or 2, little-endian), as
+ * the reader's field() reads it */
+static void w_field(struct reqcache_writer *w, const char *s, size_t n, int lenbytes)
+{
+    uint8_t len[2];
+    put_le(len, n, lenbytes);
+    w_put(w, len, (size_t)lenbytes);
+    w_put(w, s, n);
+    w->octets += (uint64_t)lenbytes + n;
+}
+
 void reqcache_add(struct reqcache_writer *w, const struct chunk *c)
 {
     if (!w || w->err) return;
     for (uint32_t i = 0; i < c->n; i++) {
         const struct request *r = &c->req[i];
-        size_t il = strnlen(r->request_id, REQ_ID_MAX), dl = strnlen(r->device_text, REQ_DEVICE_MAX),
-               ul = strnlen(r->usage_text, REQ_USAGE_MAX);
         if (r->csr_len > REQCACHE_TEXT_MAX) {   /* the parser keeps no more */
             w->err = -EOVERFLOW;
             return;
         }
         /* the largest record (about 33 KiB) always fits an emptied buffer */
-        uint8_t head[2];
-        head[0] = (uint8_t)il;
-        w_put(w, head, 1);
-        w_put(w, r->request_id, il);
-        head[0] = (uint8_t)dl;
-        w_put(w, head, 1);
-        w_put(w, r->device_text, dl);
-        head[0] = (uint8_t)ul;
-        w_put(w, head, 1);
-        w_put(w, r->usage_text, ul);
-        head[0] = (uint8_t)(r->csr_len & 0xff);
-        head[1] = (uint8_t)(r->csr_len >> 8);
-        w_put(w, head, 2);
-        w_put(w, chunk_csr(c, r), r->csr_len);
-        w->octets += 1 + il + 1 + dl + 1 + ul + 2 + r->csr_len;
+        w_field(w, r->request_id, strnlen(r->request_id, REQ_ID_MAX), 1);
+        w_field(w, r->device_text, strnlen(r->device_text, REQ_DEVICE_MAX), 1);
+        w_field(w, r->usage_text, strnlen(r->usage_text, REQ_USAGE_MAX), 1);
+        w_field(w, chunk_csr(c, r), r->csr_len, 2);
         w->count++;
     }
 }
