@@ -64,12 +64,6 @@ struct intake *intake_new(struct home *h, struct store *st, char *err, size_t er
     in->home = h;
     in->store = st;
     in->schema = schema;
-    in->cz = ZSTD_createCCtx();
-    ZSTD_CCtx_setParameter(in->cz, ZSTD_c_compressionLevel, 1);
-    ZSTD_CCtx_setParameter(in->cz, ZSTD_c_checksumFlag, 1);   /* archive_verify checks it */
-    /* compress on a second thread while this one parses (ignored when
-     * libzstd has no thread support) */
-    ZSTD_CCtx_setParameter(in->cz, ZSTD_c_nbWorkers, 1);
     in->zcap = ZSTD_CStreamOutSize();
     in->zbuf = xmalloc(in->zcap);
     return in;
@@ -96,6 +90,22 @@ int intake_name_ok(const char *name)
             return 0;
     }
     return 1;
+}
+
+/* zctx_new - the archive's compressor for one file.  Made per file and
+ * freed when the file's frame is written: with a worker thread its buffers
+ * are about 10 MiB, which a drain would otherwise carry through the whole
+ * batch's processing (the peak of RSS) */
+static ZSTD_CCtx *zctx_new(void)
+{
+    ZSTD_CCtx *cz = ZSTD_createCCtx();
+    if (!cz) return NULL;
+    ZSTD_CCtx_setParameter(cz, ZSTD_c_compressionLevel, 1);
+    ZSTD_CCtx_setParameter(cz, ZSTD_c_checksumFlag, 1);   /* archive_verify checks it */
+    /* compress on a second thread while this one parses (ignored when
+     * libzstd has no thread support) */
+    ZSTD_CCtx_setParameter(cz, ZSTD_c_nbWorkers, 1);
+    return cz;
 }
 
 /* compress_out - push bytes through zstd into the archive writer */
@@ -363,7 +373,8 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
         return;
     }
     if (afd < 0) t.werr = -errno;
-    ZSTD_CCtx_reset(in->cz, ZSTD_reset_session_only);
+    in->cz = zctx_new();
+    if (!in->cz && !t.werr) t.werr = -ENOMEM;
     if (in->prove) *pv = prover_start((uint32_t)in->home->cfg.max_csrs);
     if (in->cache && cache_room(in->home->archive, (uint64_t)fst.st_size)) {
         char cpath[PATH_MAX + 220];
@@ -401,6 +412,8 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
     int werr = t.werr ? t.werr : uw_finish(t.uw);
     uw_close(t.uw);
     close(afd);
+    ZSTD_freeCCtx(in->cz);
+    in->cz = NULL;
 
     r.have_party = h->have_party;
     memcpy(r.party, h->party, 8);
