@@ -35,7 +35,7 @@ struct intake {
     struct home *home;
     struct store *store;
     void *schema;
-    ZSTD_CCtx *cz;
+    ZSTD_CCtx *cz;             /* the file being taken's compressor (zctx_new); NULL between files */
     int prove;                 /* start a prover for each file (intake_set_prove) */
     int cache;                 /* cache each file's requests (intake_set_cache) */
     char *zbuf;

@@ -122,7 +122,6 @@ struct parser {
     enum field field;
     char *text;                 /* current field's text, bounded */
     size_t text_len, text_cap;
-    int text_overflow;
     struct request *cur;        /* request being filled (keep_csrs) */
     struct chunk *chunk;        /* chunk being filled */
     int done;                   /* reader reached the end or stopped */
@@ -568,10 +567,14 @@ static void step(struct parser *p)
             if (p->field != F_NONE) {
                 const char *v = (const char *)xmlTextReaderConstValue(p->reader);
                 size_t n = v ? strlen(v) : 0;
-                if (p->text_len + n > p->text_cap) {
-                    n = p->text_cap - p->text_len;
-                    p->text_overflow = 1;
-                }
+                /* cut at text_cap octets, silently: every field's XSD bound
+                 * is below it (CSRBody 8,192 characters, and base64 is one
+                 * octet a character), so a text this long has failed the
+                 * schema at intake unless its characters are multi-byte,
+                 * and then it is not base64 either: its request fails
+                 * validation whatever the cut kept.  Both parsers (intake,
+                 * processing) cut the same way. */
+                if (p->text_len + n > p->text_cap) n = p->text_cap - p->text_len;
                 memcpy(p->text + p->text_len, v, n);
                 p->text_len += n;
                 p->text[p->text_len] = '\0';
