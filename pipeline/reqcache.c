@@ -75,7 +75,10 @@ static void w_put(struct reqcache_writer *w, const void *p, size_t n)
     w->len += n;
 }
 
-static void put_le(uint8_t *p, uint64_t v, int n);
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
 
 /* w_field - a length-prefixed text (lenbytes 1 or 2, little-endian), as
  * the reader's field() reads it */
@@ -104,11 +107,6 @@ void reqcache_add(struct reqcache_writer *w, const struct chunk *c)
         w_field(w, chunk_csr(c, r), r->csr_len, 2);
         w->count++;
     }
-}
-
-static void put_le(uint8_t *p, uint64_t v, int n)
-{
-    for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static uint64_t get_le(const uint8_t *p, int n)
