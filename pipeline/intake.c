@@ -35,7 +35,6 @@ struct intake {
     struct home *home;
     struct store *store;
     void *schema;
-    ZSTD_CCtx *cz;             /* the file being taken's compressor (zctx_new); NULL between files */
     int prove;                 /* start a prover for each file (intake_set_prove) */
     int cache;                 /* cache each file's requests (intake_set_cache) */
     char *zbuf;
@@ -49,6 +48,7 @@ struct tap {
     struct uring_reader *ur;
     struct intake *in;
     struct uring_writer *uw;
+    ZSTD_CCtx *cz;     /* the archive's compressor, this file's only (zctx_new) */
     uint64_t bytes, limit;
     int too_large;
     int werr;          /* -errno of the archive write, or a zstd failure */
@@ -73,7 +73,6 @@ void intake_free(struct intake *in)
 {
     if (!in) return;
     parse_schema_free(in->schema);
-    ZSTD_freeCCtx(in->cz);
     free(in->zbuf);
     free(in);
 }
@@ -115,7 +114,7 @@ static void compress_out(struct tap *t, const char *buf, size_t n, ZSTD_EndDirec
     size_t left;
     do {
         ZSTD_outBuffer zout = {t->in->zbuf, t->in->zcap, 0};
-        left = ZSTD_compressStream2(t->in->cz, &zout, &zin, mode);
+        left = ZSTD_compressStream2(t->cz, &zout, &zin, mode);
         if (ZSTD_isError(left)) {
             t->werr = -EIO;
             return;
@@ -373,8 +372,8 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
         return;
     }
     if (afd < 0) t.werr = -errno;
-    in->cz = zctx_new();
-    if (!in->cz && !t.werr) t.werr = -ENOMEM;
+    t.cz = zctx_new();
+    if (!t.cz && !t.werr) t.werr = -ENOMEM;
     if (in->prove) *pv = prover_start((uint32_t)in->home->cfg.max_csrs);
     if (in->cache && cache_room(in->home->archive, (uint64_t)fst.st_size)) {
         char cpath[PATH_MAX + 220];
@@ -412,8 +411,7 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
     int werr = t.werr ? t.werr : uw_finish(t.uw);
     uw_close(t.uw);
     close(afd);
-    ZSTD_freeCCtx(in->cz);
-    in->cz = NULL;
+    ZSTD_freeCCtx(t.cz);
 
     r.have_party = h->have_party;
     memcpy(r.party, h->party, 8);
