@@ -261,10 +261,7 @@ static void *validate_thread(void *arg)
     pthread_setname_np(pthread_self(), "smki-validate");
     struct chunk *c;
     while ((c = chanq_pop(j->to_validate)) != NULL) {
-        for (uint32_t i = 0; i < c->n; i++) {
-            struct request *r = &c->req[i];
-            validate_request_at(ctx, r, chunk_csr(c, r), r->csr_len, c->first_index + i);
-        }
+        validate_chunk(ctx, c, 0, c->n);
         reorder_put(j->to_dedup, c);
     }
     stage_cpu_add(j, ST_VALIDATE);

@@ -3,13 +3,16 @@
  * (RFC 2986), ecdsa-with-SHA256, a P-256 key with a valid uncompressed point,
  * the self-signature, and the extensionRequest's hardwareModuleName.
  *
- * Speed: the DER is parsed here (no d2i_X509_REQ); the key goes into one
- * EVP_PKEY per context whose point is replaced per CSR with
- * EVP_PKEY_set1_encoded_public_key (which also rejects points off the curve);
- * the signature is checked over a one-shot SHA-256 of the
- * certificationRequestInfo octets as received.  Nothing is allocated per
- * request on the success path.  A proof of possession already checked
- * (popcache.h: the same octets at the same position) skips only the verify.
+ * Speed: the DER is parsed here (no d2i_X509_REQ).  The self-signatures of
+ * the requests validated together (validate_chunk) are verified together by
+ * ecverify.h, which shares one modular inversion among them and needs none
+ * per signature: each request runs every check up to the signature, is then
+ * left pending, and gets its verdict (signature, then hardwareModuleName:
+ * the order of SPEC section 5) when the verifies have run.  The signature is
+ * checked over a one-shot SHA-256 of the certificationRequestInfo octets as
+ * received.  Nothing is allocated per request once the context has grown to
+ * the largest chunk.  A proof of possession already checked (popcache.h: the
+ * same octets at the same position) skips only the verify.
  * See validate.h for the contract.
  */
 #include "validate.h"
@@ -19,14 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include "b64.h"
 #include "der.h"
 #include "digest.h"
+#include "ecverify.h"
 #include "popcache.h"
 #include "eui64.h"
 #include "xmem.h"
@@ -37,17 +38,24 @@
 /* Nesting allowed inside values carried without interpretation (ANY) */
 #define ANY_DEPTH 32
 
-/* The verify context is initialised once and reused: in OpenSSL 3.0 it holds
- * the very key object (EC_KEY keydata) that EVP_PKEY_set1_encoded_public_key
- * updates in place, so each verify sees the point just loaded, and no
- * algorithm fetch (with its global lock) happens per CSR.  Re-initialising
- * per CSR costs about 0.25 us and a new EVP_PKEY_CTX about 1.2 us; should a
- * later OpenSSL replace the keydata instead of updating it, the key-
- * staleness test in tests/unit/test_validate.c fails and this must change to
- * EVP_PKEY_verify_init per CSR. */
+/* pending - a request whose checks all passed up to its signature, which is
+ * queued in the ecverify; what its verdict still needs is kept here, since
+ * ctx->der holds the next request by then */
+struct pending {
+    struct request *req;
+    int slot;                       /* in ctx->ev */
+    int tagged;                     /* record tag in ctx->record if it verifies */
+    uint32_t pos;
+    uint8_t tag[POP_TAG_LEN];
+    int hw_mismatch;                /* as struct csr's */
+    size_t hw_serial_len;
+    uint8_t hw_serial[8];           /* valid when hw_serial_len == 8 */
+};
+
 struct validate_ctx {
-    EVP_PKEY *pkey;          /* P-256 public key; its point is replaced per CSR */
-    EVP_PKEY_CTX *vctx;      /* verify context on pkey, initialised once */
+    struct ecverify *ev;            /* the self-signatures of the requests pending */
+    struct pending *pend;
+    uint32_t npend, pend_cap;
     const struct popcache *known;   /* verifies to skip (not owned) */
     struct popcache *record;        /* verifies to record (not owned) */
     uint64_t skipped;               /* verifies skipped thanks to known */
@@ -63,14 +71,6 @@ static const uint8_t OID_SAN[] = {0x55, 0x1d, 0x11};
 static const uint8_t OID_HW_MODULE_NAME[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x08, 0x04};
 
 /* The P-256 base point, uncompressed: the placeholder key of a new context */
-static const uint8_t P256_G[65] = {
-    0x04,
-    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
-    0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
-    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
-    0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
-};
-
 /* Friendly names for OIDs that show up in error texts */
 static const struct { const char *dotted, *name; } OID_NAMES[] = {
     {"1.2.840.10045.4.1", "ecdsa-with-SHA1"},
@@ -107,31 +107,11 @@ static const struct { const char *dotted, *name; } OID_NAMES[] = {
 
 /* ---- context ---------------------------------------------------------- */
 
-/* die - OpenSSL could not build a context: nothing sensible to go on with */
-static void die(const char *what)
-{
-    fprintf(stderr, "smki-batch: fatal: validate: %s failed (OpenSSL)\n", what);
-    ERR_print_errors_fp(stderr);
-    abort();
-}
-
-/* validate_ctx_new - P-256 key holder and verify context for one thread */
+/* validate_ctx_new - a context for one thread */
 struct validate_ctx *validate_ctx_new(void)
 {
     struct validate_ctx *ctx = xcalloc(1, sizeof *ctx);
-    EVP_PKEY_CTX *kctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)"prime256v1", 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)P256_G, sizeof P256_G),
-        OSSL_PARAM_construct_end(),
-    };
-    if (!kctx || EVP_PKEY_fromdata_init(kctx) <= 0 ||
-        EVP_PKEY_fromdata(kctx, &ctx->pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        die("creating the P-256 key holder");
-    EVP_PKEY_CTX_free(kctx);
-    ctx->vctx = EVP_PKEY_CTX_new_from_pkey(NULL, ctx->pkey, NULL);
-    if (!ctx->vctx || EVP_PKEY_verify_init(ctx->vctx) <= 0)
-        die("creating the verify context");
+    ctx->ev = ecverify_new();
     return ctx;
 }
 
@@ -140,8 +120,8 @@ void validate_ctx_free(struct validate_ctx *ctx)
 {
     if (!ctx)
         return;
-    EVP_PKEY_CTX_free(ctx->vctx);
-    EVP_PKEY_free(ctx->pkey);
+    ecverify_free(ctx->ev);
+    free(ctx->pend);
     free(ctx);
 }
 
@@ -564,7 +544,7 @@ static enum req_code check_key_type(struct request *req, const struct csr *csr)
     }
 }
 
-/* check_key_point - an uncompressed point on P-256; loads it into ctx->pkey
+/* check_key_point - an uncompressed point on P-256; stages it in ctx->ev
  * and fills req->point and req->key_hash */
 static enum req_code check_key_point(struct validate_ctx *ctx, struct request *req,
                                      const struct csr *csr)
@@ -585,25 +565,27 @@ static enum req_code check_key_point(struct validate_ctx *ctx, struct request *r
         return fail(req, RC_KEY_INVALID, "EC point with unknown form octet 0x%02x", k[0]);
     if (n != 65)
         return fail(req, RC_KEY_INVALID, "uncompressed EC point of %zu octets (P-256: 65)", n);
-    if (EVP_PKEY_set1_encoded_public_key(ctx->pkey, k, n) != 1) {
-        ERR_clear_error();
+    if (ecverify_stage_point(ctx->ev, k, n) != 0)
         return fail(req, RC_KEY_INVALID, "EC point is not on curve prime256v1");
-    }
     memcpy(req->point, k, 65);
     sha256(k, 65, req->key_hash);
     return RC_OK;
 }
 
-/* check_signature - strict ECDSA-Sig-Value, then verify over SHA-256 of the
- * certificationRequestInfo octets with the key just loaded */
+/* check_signature - strict ECDSA-Sig-Value; then, unless the popcache
+ * knows these octets at pos, the verify over SHA-256 of the
+ * certificationRequestInfo with the key just staged is queued and the
+ * request left pending (*pend set; the caller fills its hardwareModuleName
+ * fields) */
 static enum req_code check_signature(struct validate_ctx *ctx, struct request *req,
-                                     const struct csr *csr, uint32_t pos)
+                                     const struct csr *csr, uint32_t pos, struct pending **pend)
 {
     struct der_cur top, seq;
     const uint8_t *r, *s;
     size_t rl, sl;
     uint8_t md[32];
     int e;
+    *pend = NULL;
     if (csr->sig_unused)
         return fail(req, RC_CSR_SIGNATURE, "signature BIT STRING has %u unused bits",
                     csr->sig_unused);
@@ -626,13 +608,59 @@ static enum req_code check_signature(struct validate_ctx *ctx, struct request *r
             return RC_OK;
         }
     }
-    if (EVP_PKEY_verify(ctx->vctx, csr->sig, csr->sig_len, md, sizeof md) != 1) {
-        ERR_clear_error();
-        return fail(req, RC_CSR_SIGNATURE,
-                    "CSR self-signature does not verify (no proof of possession)");
+    if (ctx->npend == ctx->pend_cap) {
+        ctx->pend_cap = ctx->pend_cap ? ctx->pend_cap * 2 : 64;
+        ctx->pend = xrealloc(ctx->pend, ctx->pend_cap * sizeof *ctx->pend);
     }
-    if (tagged && ctx->record) popcache_put(ctx->record, pos, tag);
+    struct pending *p = &ctx->pend[ctx->npend++];
+    p->req = req;
+    p->slot = ecverify_commit(ctx->ev, r, rl, s, sl, md);
+    p->tagged = tagged && ctx->record;
+    p->pos = pos;
+    if (p->tagged) memcpy(p->tag, tag, sizeof tag);
+    *pend = p;
     return RC_OK;
+}
+
+/* check_hw - the extensionRequest's hardwareModuleName against DeviceID */
+static enum req_code check_hw(struct request *req, int mismatch, const uint8_t *serial,
+                              size_t serial_len)
+{
+    if (!mismatch)
+        return RC_OK;
+    char hw[EUI64_TEXT_LEN + 1], dev[EUI64_TEXT_LEN + 1];
+    eui64_format(req->device, dev);
+    if (serial_len != 8)
+        return fail(req, RC_ID_MISMATCH,
+                    "CSR hardwareModuleName serial has %zu octets, not the 8 of DeviceID %s",
+                    serial_len, dev);
+    eui64_format(serial, hw);
+    return fail(req, RC_ID_MISMATCH, "CSR hardwareModuleName names device %s, not DeviceID %s",
+                hw, dev);
+}
+
+/* finish_pending - run the queued verifies, then give each pending request
+ * its verdict */
+static void finish_pending(struct validate_ctx *ctx)
+{
+    if (ctx->npend) ecverify_run(ctx->ev);
+    for (uint32_t i = 0; i < ctx->npend; i++) {
+        struct pending *p = &ctx->pend[i];
+        int ok = ecverify_result(ctx->ev, p->slot);
+        if (ok < 0) {
+            fail(p->req, RC_INTERNAL, "the self-signature could not be checked (OpenSSL failed)");
+            continue;
+        }
+        if (!ok) {
+            fail(p->req, RC_CSR_SIGNATURE,
+                 "CSR self-signature does not verify (no proof of possession)");
+            continue;
+        }
+        if (p->tagged) popcache_put(ctx->record, p->pos, p->tag);
+        check_hw(p->req, p->hw_mismatch, p->hw_serial, p->hw_serial_len);
+    }
+    ctx->npend = 0;
+    ecverify_reset(ctx->ev);
 }
 
 void validate_ctx_set_popcache(struct validate_ctx *ctx, const struct popcache *known,
@@ -647,58 +675,72 @@ uint64_t validate_ctx_skipped(const struct validate_ctx *ctx)
     return ctx->skipped;
 }
 
+/* check_one - every check of SPEC section 5 in order, first fault wins; a
+ * request whose signature is queued is left pending (finish_pending) */
+static void check_one(struct validate_ctx *ctx, struct request *req, const char *csr_b64,
+                      size_t csr_len, uint32_t pos)
+{
+    struct csr csr;
+    struct b64_err berr;
+    struct pending *pend;
+
+    req->errtext[0] = '\0';
+    req->code = RC_OK;
+    if (check_device(req) || check_usage(req))
+        return;
+
+    ptrdiff_t n = b64_decode(csr_b64, csr_len, ctx->der, sizeof ctx->der, &berr);
+    if (n < 0) {
+        if (berr.no_room)
+            fail(req, RC_CSR_ENCODING, "CSRBody decodes to more than %zu octets",
+                 sizeof ctx->der);
+        else if (berr.pos >= csr_len)
+            fail(req, RC_CSR_ENCODING, "CSRBody: invalid base64 at end of text: %s", berr.why);
+        else
+            fail(req, RC_CSR_ENCODING, "CSRBody: invalid base64 at character %zu: %s",
+                 berr.pos + 1, berr.why);
+        return;
+    }
+    if (n == 0) {
+        fail(req, RC_CSR_ENCODING, "CSRBody is empty");
+        return;
+    }
+
+    memset(&csr, 0, sizeof csr);
+    csr.device = req->device;
+    if (walk_csr(req, ctx->der, (size_t)n, &csr) || check_sig_algorithm(req, &csr) ||
+        check_key_type(req, &csr) || check_key_point(ctx, req, &csr) ||
+        check_signature(ctx, req, &csr, pos, &pend))
+        return;
+    if (!pend) {   /* the verify was skipped: the verdict now */
+        check_hw(req, csr.hw_mismatch, csr.hw_serial, csr.hw_serial_len);
+        return;
+    }
+    pend->hw_mismatch = csr.hw_mismatch;
+    pend->hw_serial_len = csr.hw_serial_len;
+    if (csr.hw_mismatch && csr.hw_serial_len == 8) memcpy(pend->hw_serial, csr.hw_serial, 8);
+}
+
 enum req_code validate_request(struct validate_ctx *ctx, struct request *req,
                                const char *csr_b64, size_t csr_len)
 {
     return validate_request_at(ctx, req, csr_b64, csr_len, VALIDATE_NO_POS);
 }
 
-/* validate_request_at - all checks, first fault wins (SPEC section 5) */
 enum req_code validate_request_at(struct validate_ctx *ctx, struct request *req,
                                   const char *csr_b64, size_t csr_len, uint32_t pos)
 {
-    struct csr csr;
-    struct b64_err berr;
-    enum req_code rc;
+    check_one(ctx, req, csr_b64, csr_len, pos);
+    finish_pending(ctx);
+    return req->code;
+}
 
-    req->errtext[0] = '\0';
-    req->code = RC_OK;
-    if ((rc = check_device(req)) || (rc = check_usage(req)))
-        return rc;
-
-    ptrdiff_t n = b64_decode(csr_b64, csr_len, ctx->der, sizeof ctx->der, &berr);
-    if (n < 0) {
-        if (berr.no_room)
-            return fail(req, RC_CSR_ENCODING, "CSRBody decodes to more than %zu octets",
-                        sizeof ctx->der);
-        if (berr.pos >= csr_len)
-            return fail(req, RC_CSR_ENCODING, "CSRBody: invalid base64 at end of text: %s",
-                        berr.why);
-        return fail(req, RC_CSR_ENCODING, "CSRBody: invalid base64 at character %zu: %s",
-                    berr.pos + 1, berr.why);
+void validate_chunk(struct validate_ctx *ctx, struct chunk *c, uint32_t from, uint32_t to)
+{
+    if (to > c->n) to = c->n;
+    for (uint32_t i = from; i < to; i++) {
+        struct request *r = &c->req[i];
+        check_one(ctx, r, chunk_csr(c, r), r->csr_len, c->first_index + i);
     }
-    if (n == 0)
-        return fail(req, RC_CSR_ENCODING, "CSRBody is empty");
-
-    memset(&csr, 0, sizeof csr);
-    csr.device = req->device;
-    if ((rc = walk_csr(req, ctx->der, (size_t)n, &csr)) ||
-        (rc = check_sig_algorithm(req, &csr)) ||
-        (rc = check_key_type(req, &csr)) ||
-        (rc = check_key_point(ctx, req, &csr)) ||
-        (rc = check_signature(ctx, req, &csr, pos)))
-        return rc;
-
-    if (csr.hw_mismatch) {
-        char hw[EUI64_TEXT_LEN + 1], dev[EUI64_TEXT_LEN + 1];
-        eui64_format(req->device, dev);
-        if (csr.hw_serial_len != 8)
-            return fail(req, RC_ID_MISMATCH,
-                        "CSR hardwareModuleName serial has %zu octets, not the 8 of DeviceID %s",
-                        csr.hw_serial_len, dev);
-        eui64_format(csr.hw_serial, hw);
-        return fail(req, RC_ID_MISMATCH, "CSR hardwareModuleName names device %s, not DeviceID %s",
-                    hw, dev);
-    }
-    return RC_OK;
+    finish_pending(ctx);
 }

@@ -1,7 +1,9 @@
 /* test_validate.c - unit tests of validate_request (stages/validate.c): one
  * table row per fault kind of SPEC.md section 5, each asserting the exact
- * code, plus precedence cases, key-staleness of the reused EVP_PKEY,
- * truncation and mutation sweeps.
+ * code, plus precedence cases, key-staleness (each CSR verified with its
+ * own key), a chunk of every row validated together (validate_chunk) giving
+ * the same verdicts and texts as one at a time, truncation and mutation
+ * sweeps.
  *
  * CSRs are built here: some with OpenSSL's X509_REQ API (what real tools
  * make), most with a small DER builder so that one field at a time can be
@@ -1178,9 +1180,9 @@ static void test_popcache(void **state)
     popcache_free(pc);
 }
 
-/* test_key_staleness - the reused EVP_PKEY and verify context must see each
- * CSR's own key: a CSR carrying key B but signed by key A must fail right
- * after a good CSR of key A, and vice versa, also after a failed point load */
+/* test_key_staleness - each CSR is verified with its own key: a CSR carrying
+ * key B but signed by key A must fail right after a good CSR of key A, and
+ * vice versa, also after a failed point load */
 static void test_key_staleness(void **state)
 {
     (void)state;
@@ -1206,6 +1208,69 @@ static void test_key_staleness(void **state)
         assert_int_equal(run_der(&req, DEVICE_TEXT, "DS", off.d, off.n), RC_KEY_INVALID);
         assert_int_equal(run_der(&req, DEVICE_TEXT, "DS", b_by_a.d, b_by_a.n), RC_CSR_SIGNATURE);
     }
+}
+
+/* row_text - a table row's CSRBody, device and usage (text malloc'd) */
+static char *row_text(const struct row *r, const char **device, const char **usage)
+{
+    *device = r->device ? r->device : DEVICE_TEXT;
+    *usage = r->usage ? r->usage : "DS";
+    if (r->b64) return strdup(r->b64);
+    struct parts p;
+    struct buf der;
+    parts_default(&p, key_a);
+    if (r->build) r->build(&p);
+    assemble(&p, &der);
+    if (r->post) r->post(&der);
+    return to_b64(der.d, der.n);
+}
+
+/* test_chunk - every table row, forwards then backwards, in one chunk through
+ * validate_chunk (their verifies done together, in slices of 1, 7 and all):
+ * each request gets the code, errtext and outputs it gets on its own */
+static void test_chunk(void **state)
+{
+    (void)state;
+    enum { NROWS = sizeof ROWS / sizeof ROWS[0], N = 2 * NROWS };
+    struct chunk *c = chunk_new(N);
+    struct request *one = calloc(N, sizeof *one);
+    for (uint32_t i = 0; i < N; i++) {
+        const struct row *r = &ROWS[i < NROWS ? i : N - 1 - i];
+        const char *device, *usage;
+        char *t = row_text(r, &device, &usage);
+        struct request *q = &c->req[i];
+        memset(q, 0, sizeof *q);
+        snprintf(q->device_text, sizeof q->device_text, "%s", device);
+        snprintf(q->usage_text, sizeof q->usage_text, "%s", usage);
+        q->csr_off = chunk_add_text(c, t, strlen(t));
+        q->csr_len = (uint32_t)strlen(t);
+        one[i] = *q;
+        validate_request(vctx, &one[i], t, strlen(t));
+        assert_int_equal(one[i].code, r->want);
+        free(t);
+    }
+    c->n = N;
+    static const uint32_t slices[] = {1, 7, N};
+    for (size_t k = 0; k < sizeof slices / sizeof *slices; k++) {
+        for (uint32_t i = 0; i < N; i++) {
+            c->req[i].code = RC_INTERNAL;
+            strcpy(c->req[i].errtext, "stale");
+        }
+        for (uint32_t i = 0; i < N; i += slices[k]) validate_chunk(vctx, c, i, i + slices[k]);
+        for (uint32_t i = 0; i < N; i++) {
+            const struct request *q = &c->req[i];
+            if (q->code != one[i].code || strcmp(q->errtext, one[i].errtext) != 0)
+                fail_msg("slice %u, request %u: %s (%s), alone %s (%s)", slices[k], i,
+                         req_code_name(q->code), q->errtext, req_code_name(one[i].code),
+                         one[i].errtext);
+            if (q->code == RC_OK) {
+                assert_memory_equal(q->point, one[i].point, 65);
+                assert_memory_equal(q->key_hash, one[i].key_hash, 32);
+            }
+        }
+    }
+    free(one);
+    chunk_free(c);
 }
 
 /* test_many_keys - fresh keys, each validated OK in turn on one context,
@@ -1366,6 +1431,7 @@ int main(void)
         cmocka_unit_test(test_openssl_made),
         cmocka_unit_test(test_pem_style_body),
         cmocka_unit_test(test_key_staleness),
+        cmocka_unit_test(test_chunk),
         cmocka_unit_test(test_popcache),
         cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_every_truncation),
