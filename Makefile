@@ -106,7 +106,7 @@ tsan-tests: export TSAN_OPTIONS = suppressions=$(CURDIR)/tests/tsan.supp
 tsan-tests: $(B)/tests/test_chanq $(B)/smki-batch $(BENCHES)
 	@echo "== $(B)/tests/test_chanq (ThreadSanitizer)"; $(B)/tests/test_chanq
 	@SMKI_BIN=$(CURDIR)/$(B)/smki-batch SMKI_BENCH=$(CURDIR)/$(B)/bench \
-	  tests/e2e/run_all.sh test_processing test_turn_order test_restart
+	  tests/e2e/run_all.sh test_processing test_turn_order test_restart test_drain_provers
 
 valgrind-test: all
 	@tests/valgrind_small_batch.sh $(CURDIR)/$(B)

@@ -238,17 +238,19 @@ int cmd_run(int argc, char **argv)
     }
     log_info("run: home %s, %s", svc.home.root, drain ? "draining the queue" : "watching the spool");
     if (drain) {
-        /* take files until one is accepted, start on it, and take the rest
-         * between its chunks; batches accepted meanwhile are the next pass */
+        /* take files until PROCESSOR_PROVERS are accepted (or none is
+         * left), then start on the first and take the rest between its
+         * chunks.  While nothing is being processed, the second core checks
+         * proofs of possession of the file being taken (prover.h); taking
+         * the first files so, rather than between chunks, keeps both cores
+         * on work the night needs and keeps intake from pausing the writer
+         * of the first batch. */
         pass_start(&svc);
-        int r;
-        /* nothing is being processed yet: the second core checks proofs of
-         * possession of the file being taken (prover.h) */
         intake_set_prove(svc.intake, 1);
         /* every batch taken is processed in this run: its requests are
          * cached, not parsed twice (reqcache.h) */
         intake_set_cache(svc.intake, 1);
-        while ((r = take_one(&svc)) >= 0 && r != INTAKE_ACCEPTED && !stop_check(&svc))
+        while (svc.accepted < PROCESSOR_PROVERS && !stop_check(&svc) && take_one(&svc) >= 0)
             ;
         intake_set_prove(svc.intake, 0);
         for (;;) {

@@ -393,6 +393,7 @@ static void take_file(struct intake *in, const char *name, struct intake_outcome
             reqcache_add(*rw, c);
             if (*pv) c = prover_offer(*pv, c);
         }
+        prover_seal(*pv);   /* what is queued is verified, then its chunks go */
         chunk_free(own);
     }
     enum batch_code code = parse_finish(p, text, sizeof text);

@@ -27,9 +27,10 @@
  * signed or written again.
  * Stop: the writer polls stop() between chunks; on stop or on any failure
  * it aborts the queues, joins every thread, and leaves the batch resumable.
- * Proofs ahead: the intake's prover for this turn, still running (see
- * processor_give_prover), is finished when the workers start; its popcache
- * lets validate skip the verifies already done.
+ * Proofs ahead: the intake's provers, one per file taken by run --drain
+ * before processing starts, still running (see processor_give_prover); the
+ * one of a turn is finished when that turn's workers start, and its
+ * popcache lets validate skip the verifies already done.
  */
 #include "processor.h"
 #include "planner.h"
@@ -88,8 +89,11 @@ struct processor {
     uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
     struct chunk **pool;          /* the chunks, reused batch after batch */
     size_t npool;
-    struct prover *prover;        /* intake's, still checking proofs (prover.h) */
-    uint64_t prover_turn;         /* ... of this turn */
+    struct {                      /* intake's, oldest first, still checking */
+        struct prover *pv;        /* proofs (prover.h) ... */
+        uint64_t turn;            /* ... of this turn's file */
+    } provers[PROCESSOR_PROVERS];
+    int nprovers;
 };
 
 /* one batch in flight */
@@ -375,27 +379,43 @@ struct processor *processor_new(struct home *h, struct store *st, char *err, siz
 
 void processor_give_prover(struct processor *p, uint64_t turn, struct prover *pv)
 {
-    popcache_free(prover_finish(p->prover));
-    p->prover = pv;
-    p->prover_turn = turn;
+    if (!pv) return;
+    if (p->nprovers == PROCESSOR_PROVERS) {   /* full: the oldest goes, proofs and all */
+        popcache_free(prover_finish(p->provers[0].pv));
+        memmove(&p->provers[0], &p->provers[1], sizeof p->provers[0] * (PROCESSOR_PROVERS - 1));
+        p->nprovers--;
+    }
+    p->provers[p->nprovers].pv = pv;
+    p->provers[p->nprovers].turn = turn;
+    p->nprovers++;
 }
 
-/* take_proofs - finish the prover held, if any: its proofs if they are of
- * turn (the caller frees them), else NULL */
+/* take_proofs - finish the provers of turn and of any turn before it (those
+ * batches are done or gone): turn's proofs, if any (the caller frees them),
+ * else NULL.  Provers of later turns go on holding theirs. */
 static struct popcache *take_proofs(struct processor *p, uint64_t turn)
 {
-    if (!p->prover) return NULL;
-    struct popcache *pc = prover_finish(p->prover);
-    p->prover = NULL;
-    if (p->prover_turn == turn && popcache_count(pc) > 0) return pc;
-    popcache_free(pc);
-    return NULL;
+    struct popcache *mine = NULL;
+    int kept = 0;
+    for (int i = 0; i < p->nprovers; i++) {
+        if (p->provers[i].turn > turn) {
+            p->provers[kept++] = p->provers[i];
+            continue;
+        }
+        struct popcache *pc = prover_finish(p->provers[i].pv);
+        if (p->provers[i].turn == turn && !mine && popcache_count(pc) > 0)
+            mine = pc;
+        else
+            popcache_free(pc);
+    }
+    p->nprovers = kept;
+    return mine;
 }
 
 void processor_free(struct processor *p)
 {
     if (!p) return;
-    popcache_free(prover_finish(p->prover));
+    for (int i = 0; i < p->nprovers; i++) popcache_free(prover_finish(p->provers[i].pv));
     for (int i = 0; i < p->nworkers; i++) validate_ctx_free(p->vctx[i]);
     close_signer(p);
     for (size_t i = 0; i < p->npool; i++) chunk_free(p->pool[i]);

@@ -36,11 +36,13 @@ void processor_free(struct processor *p);
 void processor_recover(struct processor *p);
 
 /* processor_give_prover - the prover (prover.h) of turn's file, still
- * running; the processor owns it from now on.  It lets it run until it
- * starts its own workers on a batch (through the store and archive checks
- * before them, when a core would otherwise idle), then finishes it and
- * skips the verifies it did if that batch is turn.  A prover held before
- * is finished and its proofs dropped. */
+ * running; the processor owns it from now on.  It holds up to
+ * PROCESSOR_PROVERS of them (when full, the oldest is finished and its
+ * proofs dropped) and lets each run until it starts its own workers on
+ * that turn's batch or a later one (through the store and archive checks
+ * before them, when a core would otherwise idle); then it finishes it and,
+ * for that turn, skips the verifies it did.  NULL is ignored. */
+#define PROCESSOR_PROVERS 8
 struct prover;
 void processor_give_prover(struct processor *p, uint64_t turn, struct prover *pv);
 

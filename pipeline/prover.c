@@ -35,7 +35,7 @@ struct prover {
     int nfree;
     struct chunk *queue[PROVER_QUEUE];   /* for the thread, oldest at head */
     int qhead, qlen;
-    int closing;                 /* no more offers: the thread ends */
+    int closing;                 /* no more offers: the thread ends when the queue is empty */
     atomic_int stop;             /* stop within one request */
     struct validate_ctx *vctx;   /* the thread's */
     struct popcache *pc;
@@ -67,6 +67,14 @@ static void *prover_thread(void *arg)
         pv->free[pv->nfree++] = c;
         pthread_mutex_unlock(&pv->mu);
     }
+    /* no more offers (sealed, or finishing): the chunks and the context go
+     * now, so that a prover held for a later turn keeps only its popcache */
+    for (int i = 0; i < PROVER_NCHUNKS; i++) {
+        chunk_free(pv->all[i]);
+        pv->all[i] = NULL;
+    }
+    validate_ctx_free(pv->vctx);
+    pv->vctx = NULL;
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     popcache_cpu_add(pv->pc, (double)ts.tv_sec + ts.tv_nsec / 1e9);
@@ -105,6 +113,15 @@ struct chunk *prover_offer(struct prover *pv, struct chunk *c)
     return back;
 }
 
+void prover_seal(struct prover *pv)
+{
+    if (!pv) return;
+    pthread_mutex_lock(&pv->mu);
+    pv->closing = 1;
+    pthread_cond_signal(&pv->cv);
+    pthread_mutex_unlock(&pv->mu);
+}
+
 struct popcache *prover_finish(struct prover *pv)
 {
     if (!pv) return NULL;
@@ -114,9 +131,7 @@ struct popcache *prover_finish(struct prover *pv)
     pthread_cond_signal(&pv->cv);
     pthread_mutex_unlock(&pv->mu);
     pthread_join(pv->th, NULL);
-    struct popcache *pc = pv->pc;
-    validate_ctx_free(pv->vctx);
-    for (int i = 0; i < PROVER_NCHUNKS; i++) chunk_free(pv->all[i]);
+    struct popcache *pc = pv->pc;   /* the thread freed the chunks and the context */
     pthread_mutex_destroy(&pv->mu);
     pthread_cond_destroy(&pv->cv);
     free(pv);

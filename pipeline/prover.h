@@ -42,4 +42,9 @@ struct chunk *prover_offer(struct prover *pv, struct chunk *c);
 /* prover_finish - stop (within one request), join, free; the proofs */
 struct popcache *prover_finish(struct prover *pv);
 
+/* prover_seal - the parser is done with pv: no more prover_offer.  The
+ * thread verifies what is queued, then frees its chunks and ends; the
+ * popcache waits for prover_finish.  NULL is ignored. */
+void prover_seal(struct prover *pv);
+
 #endif
