@@ -6,11 +6,9 @@
  *   k_i        drawn below n, non-zero; km_i = k_i * R mod n
  *   K_i        = k_i * G in Jacobian coordinates (X_i, Y_i, Z_i), Z_i != 0
  *   zz_i       = Z_i^2 * R mod p
- * then, for each of the two sequences (km mod n, zz mod p) alike:
- *   pre_i      = mont(pre_{i-1}, a_i)          = a_0 ... a_i * R
- *   acc        = R / (a_0 ... a_last)          (one constant-time inversion)
- *   walking back: inv_i = mont(acc, pre_{i-1}) = R / a_i;  acc = mont(acc, a_i)
- * and finally  kinv_i = inv_i / R,  x_i = mont(X_i, R / Z_i^2) = X_i / Z_i^2,
+ * then bn_batch_invert (bninv.h: one constant-time inversion each) gives
+ *   kinvm_i    = R / k_i mod n,   zinv_i = R / Z_i^2 mod p
+ * and finally  kinv_i = kinvm_i / R,  x_i = mont(X_i, zinv_i) = X_i / Z_i^2,
  * r_i = x_i mod n (x_i < p < 2n: at most one subtraction).
  *
  * EC_POINT_get_Jprojective_coordinates_GFp is deprecated in OpenSSL 3.0 but
@@ -30,6 +28,7 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "bninv.h"
 #include "xmem.h"
 
 struct pair {
@@ -42,17 +41,16 @@ struct ecsign {
     EC_GROUP *group;
     const BIGNUM *n;            /* owned by group */
     BIGNUM *p;
-    BIGNUM *n_minus_2, *p_minus_2;
     BN_MONT_CTX *mont_n, *mont_p;
-    BN_CTX *bn;
+    BN_CTX *bn;                 /* secure: bn_batch_invert's temporaries hold secrets */
     EC_POINT *pt;
-    BIGNUM *acc, *t, *y, *z;    /* scratch; acc and t hold secrets while filling */
+    BIGNUM *y, *z;              /* scratch */
     uint8_t *rnd;               /* cap * nbytes octets of DRBG output per refill */
     size_t nbytes;              /* octets of n */
     unsigned top_mask;          /* mask for the first octet drawn: bits of n */
     struct pair *pair;
-    BIGNUM **km, **kpre;        /* per pair: k * R mod n and its prefix products: secret */
-    BIGNUM **zz, **zpre;        /* per pair: Z^2 * R mod p and its prefix products */
+    BIGNUM **km, **kinvm;       /* per pair: k * R and R / k mod n: secret */
+    BIGNUM **zz, **zinv;        /* per pair: Z^2 * R and R / Z^2 mod p */
     size_t cap, avail;
     long taken;                 /* index of the pair last handed out, -1 if none */
 };
@@ -95,18 +93,12 @@ struct ecsign *ecsign_new(EVP_PKEY *key, size_t cap, char *err, size_t errlen)
     e->mont_p = BN_MONT_CTX_new();
     if (!e->group || !e->bn || !e->mont_n || !e->mont_p) die("copying the group");
     e->n = EC_GROUP_get0_order(e->group);
-    e->p = bn_secret();
-    e->n_minus_2 = bn_secret();
-    e->p_minus_2 = bn_secret();
-    if (!EC_GROUP_get_curve(e->group, e->p, NULL, NULL, e->bn) ||
-        !BN_MONT_CTX_set(e->mont_n, e->n, e->bn) || !BN_MONT_CTX_set(e->mont_p, e->p, e->bn) ||
-        !BN_sub(e->n_minus_2, e->n, BN_value_one()) || !BN_sub_word(e->n_minus_2, 1) ||
-        !BN_sub(e->p_minus_2, e->p, BN_value_one()) || !BN_sub_word(e->p_minus_2, 1))
+    e->p = BN_new();
+    if (!e->p || !EC_GROUP_get_curve(e->group, e->p, NULL, NULL, e->bn) ||
+        !BN_MONT_CTX_set(e->mont_n, e->n, e->bn) || !BN_MONT_CTX_set(e->mont_p, e->p, e->bn))
         die("reading the group's parameters");
     e->pt = EC_POINT_new(e->group);
     if (!e->pt) die("EC_POINT_new");
-    e->acc = bn_secret();
-    e->t = bn_secret();
     e->y = bn_secret();
     e->z = bn_secret();
     int bits = BN_num_bits(e->n);
@@ -116,16 +108,16 @@ struct ecsign *ecsign_new(EVP_PKEY *key, size_t cap, char *err, size_t errlen)
     if (!e->rnd) die("OPENSSL_secure_malloc");
     e->pair = xcalloc(cap, sizeof *e->pair);
     e->km = xcalloc(4 * cap, sizeof *e->km);
-    e->kpre = e->km + cap;
+    e->kinvm = e->km + cap;
     e->zz = e->km + 2 * cap;
-    e->zpre = e->km + 3 * cap;
+    e->zinv = e->km + 3 * cap;
     for (size_t i = 0; i < cap; i++) {
         e->pair[i].kinv = bn_secret();
         e->pair[i].r = bn_secret();
         e->km[i] = bn_secret();
-        e->kpre[i] = bn_secret();
+        e->kinvm[i] = bn_secret();
         e->zz[i] = bn_secret();
-        e->zpre[i] = bn_secret();
+        e->zinv[i] = bn_secret();
     }
     e->cap = cap;
     e->taken = -1;
@@ -144,8 +136,9 @@ void ecsign_free(struct ecsign *e)
     free(e->km);
     free(e->pair);
     OPENSSL_secure_clear_free(e->rnd, e->cap * e->nbytes);
-    BIGNUM *scratch[] = {e->acc, e->t, e->y, e->z, e->p, e->n_minus_2, e->p_minus_2};
-    for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++) BN_clear_free(scratch[i]);
+    BN_clear_free(e->y);
+    BN_clear_free(e->z);
+    BN_free(e->p);
     EC_POINT_clear_free(e->pt);
     BN_MONT_CTX_free(e->mont_n);
     BN_MONT_CTX_free(e->mont_p);
@@ -174,27 +167,8 @@ static int draw_k(struct ecsign *e, size_t i, BIGNUM *k)
     return 0;
 }
 
-/* invert_all - Montgomery's trick over a[0..m-1], in Montgomery form mod
- * the modulus of mont, with pre[i] = a_0 ... a_i * R already made: replaces
- * pre[i] by R / a_i (pre[i] is last read at step i + 1, before it is
- * written at step i).  The one inversion is Fermat's, constant-time. */
-static int invert_all(struct ecsign *e, BIGNUM *const *a, BIGNUM *const *pre, size_t m,
-                      const BIGNUM *mod, const BIGNUM *mod_minus_2, BN_MONT_CTX *mont)
-{
-    /* acc = R / prod: from_mont(pre) = prod, ^(mod-2) = 1/prod, to_mont = R/prod */
-    if (!BN_from_montgomery(e->t, pre[m - 1], mont, e->bn) ||
-        !BN_mod_exp_mont_consttime(e->acc, e->t, mod_minus_2, mod, e->bn, mont) ||
-        !BN_to_montgomery(e->acc, e->acc, mont, e->bn))
-        return -1;
-    for (size_t i = m - 1; i > 0; i--)
-        if (!BN_mod_mul_montgomery(pre[i], e->acc, pre[i - 1], mont, e->bn) ||
-            !BN_mod_mul_montgomery(e->acc, e->acc, a[i], mont, e->bn))
-            return -1;
-    return BN_copy(pre[0], e->acc) ? 0 : -1;
-}
-
-/* draw_one - k_i, k_i * G, and the pair's entries of km, zz and the prefix
- * products; r holds X_i for now */
+/* draw_one - k_i, k_i * G, and the pair's entries of km and zz; r holds
+ * X_i for now */
 static int draw_one(struct ecsign *e, size_t i)
 {
     struct pair *q = &e->pair[i];
@@ -207,10 +181,7 @@ static int draw_one(struct ecsign *e, size_t i)
         !BN_to_montgomery(e->z, e->z, e->mont_p, e->bn) ||
         !BN_mod_mul_montgomery(e->zz[i], e->z, e->z, e->mont_p, e->bn))
         return -1;
-    if (i == 0)
-        return BN_copy(e->kpre[0], e->km[0]) && BN_copy(e->zpre[0], e->zz[0]) ? 0 : -1;
-    return BN_mod_mul_montgomery(e->kpre[i], e->kpre[i - 1], e->km[i], e->mont_n, e->bn) &&
-           BN_mod_mul_montgomery(e->zpre[i], e->zpre[i - 1], e->zz[i], e->mont_p, e->bn) ? 0 : -1;
+    return 0;
 }
 
 /* refill - prepare every pair of the pool; 0, or -1 with the pool empty */
@@ -224,25 +195,23 @@ static int refill(struct ecsign *e)
     for (size_t i = 0; i < m; i++)
         if (draw_one(e, i))
             goto out;
-    if (invert_all(e, e->km, e->kpre, m, e->n, e->n_minus_2, e->mont_n) ||
-        invert_all(e, e->zz, e->zpre, m, e->p, e->p_minus_2, e->mont_p))
+    if (!bn_batch_invert(e->km, e->kinvm, m, e->n, e->mont_n, e->bn) ||
+        !bn_batch_invert(e->zz, e->zinv, m, e->p, e->mont_p, e->bn))
         goto out;
     for (size_t i = 0; i < m; i++) {
         struct pair *q = &e->pair[i];
         /* kinv_i = (R / k_i) / R;  x_i = mont(X_i, R / Z_i^2);  r_i = x_i mod n */
-        if (!BN_from_montgomery(q->kinv, e->kpre[i], e->mont_n, e->bn) ||
-            !BN_mod_mul_montgomery(q->r, q->r, e->zpre[i], e->mont_p, e->bn) ||
+        if (!BN_from_montgomery(q->kinv, e->kinvm[i], e->mont_n, e->bn) ||
+            !BN_mod_mul_montgomery(q->r, q->r, e->zinv[i], e->mont_p, e->bn) ||
             (BN_cmp(q->r, e->n) >= 0 && !BN_sub(q->r, q->r, e->n)))
             goto out;
     }
     rc = 0;
 out:
     OPENSSL_cleanse(e->rnd, m * e->nbytes);
-    BN_clear(e->acc);
-    BN_clear(e->t);
     for (size_t i = 0; i < m; i++) {
         BN_clear(e->km[i]);
-        BN_clear(e->kpre[i]);
+        BN_clear(e->kinvm[i]);
         if (rc)
             BN_clear(e->pair[i].kinv);
     }

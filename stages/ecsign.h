@@ -19,7 +19,7 @@
  *   rejection sampling below n), multiplied by OpenSSL's constant-time code
  *   with BN_FLG_CONSTTIME set, and every product or inverse of it is a
  *   256-bit Montgomery multiplication (BN_mod_mul_montgomery) or a
- *   constant-time exponentiation (BN_mod_exp_mont_consttime, Fermat's
+ *   constant-time exponentiation (bninv.h: BN_mod_exp_mont_consttime, Fermat's
  *   a^(m-2)), never BN_mod_inverse.  s, the only step that touches d, is
  *   OpenSSL's own (ECDSA_do_sign_ex, blinded).  A pair is used once: it is
  *   cleared as it is taken for a signature, and ecsign_free clears every

@@ -2,14 +2,10 @@
  * Jacobian comparison; see ecverify.h for why and for the contract.
  *
  * Arithmetic modulo the order n is in Montgomery form (R = 2^256, OpenSSL's
- * BN_mod_mul_montgomery: mont(a, b) = a*b/R mod n):
- *   sm_i    = s_i * R                      (BN_to_montgomery)
- *   pre_i   = sm_0 * ... * sm_i / R^i      = (s_0 ... s_i) * R
- *   inv     = 1 / pre_last                 = 1 / ((s_0 ... s_last) * R)
- *   acc     = inv * R^2 (two conversions)  = R / (s_0 ... s_last)
- * then, walking back: w_i = mont(acc, pre_{i-1}) = R / s_i, and
- * acc = mont(acc, sm_i) drops s_i from it.  Finally u1 = mont(e, w_i) =
- * e / s_i and u2 = mont(r, w_i) = r / s_i, with no conversion back needed.
+ * BN_mod_mul_montgomery: mont(a, b) = a*b/R mod n): sm_i = s_i * R
+ * (BN_to_montgomery); bn_batch_invert (bninv.h) gives w_i = R / s_i for
+ * every queued slot with one inversion; then u1 = mont(e, w_i) = e / s_i
+ * and u2 = mont(r, w_i) = r / s_i, with no conversion back needed.
  *
  * EC_POINT_get_Jprojective_coordinates_GFp is deprecated in OpenSSL 3.0 but
  * is the only way to see a point's Z without the inversion this file exists
@@ -26,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/obj_mac.h>
 
+#include "bninv.h"
 #include "xmem.h"
 
 enum slot_state { SLOT_QUEUED, SLOT_BAD, SLOT_OK, SLOT_ERROR };
@@ -33,10 +30,9 @@ enum slot_state { SLOT_QUEUED, SLOT_BAD, SLOT_OK, SLOT_ERROR };
 struct slot {
     EC_POINT *q;        /* the key */
     BIGNUM *r;          /* signature r */
-    BIGNUM *sm;         /* s * R mod n; after the inversion, R / s */
+    BIGNUM *sm;         /* s * R mod n */
+    BIGNUM *w;          /* after the inversion, R / s mod n */
     BIGNUM *e;          /* the digest mod n */
-    BIGNUM *pre;        /* prefix product of sm over the queued slots, 0..this */
-    int prev;           /* the previous queued slot, -1 if none */
     enum slot_state state;
 };
 
@@ -48,8 +44,9 @@ struct ecverify {
     BN_MONT_CTX *mont_n;
     BN_CTX *bn;
     EC_POINT *rpt;          /* u1*G + u2*Q */
-    BIGNUM *acc, *tmp, *x, *z, *zz, *u1, *u2;
+    BIGNUM *tmp, *x, *z, *zz, *u1, *u2;
     struct slot *slot;
+    BIGNUM **inv_in, **inv_out;   /* cap each: sm and w of the queued slots */
     uint32_t used, cap;
     int staged;             /* slot[used].q holds a point staged since the last commit */
 };
@@ -84,7 +81,7 @@ struct ecverify *ecverify_new(void)
         die("reading the P-256 parameters");
     v->rpt = EC_POINT_new(v->group);
     if (!v->rpt) die("EC_POINT_new");
-    BIGNUM **scratch[] = {&v->acc, &v->tmp, &v->x, &v->z, &v->zz, &v->u1, &v->u2};
+    BIGNUM **scratch[] = {&v->tmp, &v->x, &v->z, &v->zz, &v->u1, &v->u2};
     for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++) *scratch[i] = bn_new_or_die();
     return v;
 }
@@ -98,10 +95,12 @@ void ecverify_free(struct ecverify *v)
         BN_free(s->r);
         BN_free(s->sm);
         BN_free(s->e);
-        BN_free(s->pre);
+        BN_free(s->w);
     }
     free(v->slot);
-    BIGNUM *scratch[] = {v->acc, v->tmp, v->x, v->z, v->zz, v->u1, v->u2, v->p, v->p_minus_n};
+    free(v->inv_in);
+    free(v->inv_out);
+    BIGNUM *scratch[] = {v->tmp, v->x, v->z, v->zz, v->u1, v->u2, v->p, v->p_minus_n};
     for (size_t i = 0; i < sizeof scratch / sizeof *scratch; i++) BN_free(scratch[i]);
     EC_POINT_free(v->rpt);
     BN_MONT_CTX_free(v->mont_n);
@@ -127,6 +126,8 @@ static void grow(struct ecverify *v)
     if (v->used < v->cap) return;
     uint32_t cap = v->cap ? v->cap * 2 : 64;
     v->slot = xrealloc(v->slot, cap * sizeof *v->slot);
+    v->inv_in = xrealloc(v->inv_in, cap * sizeof *v->inv_in);
+    v->inv_out = xrealloc(v->inv_out, cap * sizeof *v->inv_out);
     for (uint32_t i = v->cap; i < cap; i++) {
         struct slot *s = &v->slot[i];
         s->q = EC_POINT_new(v->group);
@@ -134,7 +135,7 @@ static void grow(struct ecverify *v)
         s->r = bn_new_or_die();
         s->sm = bn_new_or_die();
         s->e = bn_new_or_die();
-        s->pre = bn_new_or_die();
+        s->w = bn_new_or_die();
     }
     v->cap = cap;
 }
@@ -175,38 +176,18 @@ int ecverify_commit(struct ecverify *v, const uint8_t *r, size_t rlen, const uin
     return (int)v->used++;
 }
 
-/* invert_all - replace each queued slot's sm (s*R) by R/s with one inversion;
- * 0, or -1 if OpenSSL failed (every queued slot is then SLOT_ERROR) */
+/* invert_all - w = R/s for every queued slot, one inversion for all of
+ * them; 1, or 0 if OpenSSL failed */
 static int invert_all(struct ecverify *v)
 {
-    int last = -1;
+    size_t n = 0;
     for (uint32_t i = 0; i < v->used; i++) {
-        struct slot *s = &v->slot[i];
-        if (s->state != SLOT_QUEUED) continue;
-        s->prev = last;
-        if (last < 0 ? !BN_copy(s->pre, s->sm)
-                     : !BN_mod_mul_montgomery(s->pre, v->slot[last].pre, s->sm, v->mont_n, v->bn))
-            return -1;
-        last = (int)i;
+        if (v->slot[i].state != SLOT_QUEUED) continue;
+        v->inv_in[n] = v->slot[i].sm;
+        v->inv_out[n++] = v->slot[i].w;
     }
-    if (last < 0) return 0;
-    /* pre_last = (product) * R, invertible: each s is in [1, n-1], n prime */
-    if (!BN_mod_inverse(v->acc, v->slot[last].pre, v->n, v->bn) ||
-        !BN_to_montgomery(v->acc, v->acc, v->mont_n, v->bn) ||
-        !BN_to_montgomery(v->acc, v->acc, v->mont_n, v->bn))
-        return -1;
-    for (int i = last; i >= 0; i = v->slot[i].prev) {
-        struct slot *s = &v->slot[i];
-        if (s->prev < 0) {
-            if (!BN_copy(s->sm, v->acc)) return -1;
-            break;
-        }
-        if (!BN_mod_mul_montgomery(v->tmp, v->acc, v->slot[s->prev].pre, v->mont_n, v->bn) ||
-            !BN_mod_mul_montgomery(v->acc, v->acc, s->sm, v->mont_n, v->bn))
-            return -1;
-        BN_swap(s->sm, v->tmp);
-    }
-    return 0;
+    /* each s is in [1, n-1] and n is prime: the product is invertible */
+    return n == 0 || bn_batch_invert(v->inv_in, v->inv_out, n, v->n, v->mont_n, v->bn);
 }
 
 /* x_matches - x(R) mod n == r for the Jacobian point rpt (not infinity):
@@ -224,7 +205,7 @@ static int x_matches(struct ecverify *v, const BIGNUM *r)
 
 void ecverify_run(struct ecverify *v)
 {
-    if (invert_all(v) < 0) {
+    if (!invert_all(v)) {
         for (uint32_t i = 0; i < v->used; i++)
             if (v->slot[i].state == SLOT_QUEUED) v->slot[i].state = SLOT_ERROR;
         ERR_clear_error();
@@ -234,8 +215,8 @@ void ecverify_run(struct ecverify *v)
         struct slot *s = &v->slot[i];
         if (s->state != SLOT_QUEUED) continue;
         int m = -1;
-        if (BN_mod_mul_montgomery(v->u1, s->e, s->sm, v->mont_n, v->bn) &&
-            BN_mod_mul_montgomery(v->u2, s->r, s->sm, v->mont_n, v->bn) &&
+        if (BN_mod_mul_montgomery(v->u1, s->e, s->w, v->mont_n, v->bn) &&
+            BN_mod_mul_montgomery(v->u2, s->r, s->w, v->mont_n, v->bn) &&
             EC_POINT_mul(v->group, v->rpt, v->u1, s->q, v->u2, v->bn))
             m = EC_POINT_is_at_infinity(v->group, v->rpt) ? 0 : x_matches(v, s->r);
         s->state = m > 0 ? SLOT_OK : m == 0 ? SLOT_BAD : SLOT_ERROR;

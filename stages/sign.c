@@ -10,8 +10,9 @@
  *   session's buffer, patches those bytes, hashes, signs the digest with the
  *   session's ecsign (its copy of the key and ECDSA nonces prepared 256 at a
  *   time, see ecsign.h) and writes Certificate ::= SEQUENCE {
- *   tbs, ecdsa-with-SHA256, BIT STRING } into req->cert.  No heap per
- *   certificate; no X509 object is built on the hot path.
+ *   tbs, ecdsa-with-SHA256, BIT STRING } into req->cert.  Nothing of
+ *   ours on the heap per certificate (OpenSSL's ECDSA_do_sign_ex returns an
+ *   ECDSA_SIG, encoded and freed at once); no X509 object is built.
  *
  * THREADS
  *   struct signer is read-only after signer_open_file and shared by all

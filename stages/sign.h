@@ -11,7 +11,8 @@
  * Only signer_open_* knows where the key lives (a PEM file now; a PKCS#11 URI
  * later).  Nothing else in the program touches the CA key.
  *
- * Hot path (sign_request) allocates nothing: it patches serial, notBefore,
+ * Hot path (sign_request) allocates nothing of its own (OpenSSL's signature
+ * object aside, freed at once): it patches serial, notBefore,
  * the SubjectPublicKeyInfo point, keyUsage bit, hwSerialNum and
  * subjectKeyIdentifier into a copy of the template, hashes and signs it.
  *
