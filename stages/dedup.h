@@ -9,8 +9,9 @@
  * a rejected request claims nothing.  Devices compare by their 8 octets.
  * The store-wide key check is the caller's callback (the key index lives in
  * the store, which stages do not see).
- * Memory: two open-addressing tables sized for the batch at dedup_new, and
- * a per-chunk scratch for the batched key lookup (grown once, kept).
+ * Memory: two open-addressing tables sized for the batch at dedup_new (about
+ * 42 octets a request), and a per-chunk scratch for the batched key lookup
+ * (grown once, kept).
  */
 #ifndef SMKI_DEDUP_H
 #define SMKI_DEDUP_H
