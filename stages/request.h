@@ -25,7 +25,9 @@
 #define REQ_DEVICE_MAX  64     /* DeviceID as written (XSD bound) */
 #define REQ_USAGE_MAX   16     /* CertificateUsage as written (XSD bound) */
 #define REQ_CSR_B64_MAX 8192   /* CSRBody characters (XSD bound) */
-#define REQ_CERT_MAX    1536   /* a device certificate is about 500 octets */
+#define REQ_CERT_MAX    1024   /* a device certificate is about 500 octets, with
+                                  room for a CA subject name of about 550 (sign.c
+                                  refuses a CA whose name would not fit) */
 #define REQ_ERR_MAX     160
 
 struct request {

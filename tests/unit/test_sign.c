@@ -503,9 +503,10 @@ static void write_file(const char *path, const char *text)
     fclose(f);
 }
 
-/* make_ca - a self-signed CA with chosen defects, written as PEM */
+/* make_ca - a self-signed CA with chosen defects, written as PEM; its
+ * subject has `ous` organizational units of 60 letters before its CN */
 static void make_ca(const char *cert_path, const char *key_path, const char *curve,
-                    int with_bc, int with_ski)
+                    int with_bc, int with_ski, int ous)
 {
     EVP_PKEY *k = EVP_EC_gen(curve);
     X509 *x = X509_new();
@@ -514,6 +515,12 @@ static void make_ca(const char *cert_path, const char *key_path, const char *cur
     assert_non_null(k);
     X509_set_version(x, X509_VERSION_3);
     ASN1_INTEGER_set(X509_get_serialNumber(x), 4242);
+    for (int i = 0; i < ous; i++) {
+        char ou[61];
+        memset(ou, 'a' + i % 26, 60);
+        ou[60] = '\0';
+        X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_ASC, (const unsigned char *)ou, -1, -1, 0);
+    }
     X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)"defective", -1, -1, 0);
     X509_set_subject_name(x, n);
     X509_set_issuer_name(x, n);
@@ -578,21 +585,41 @@ static void test_open_errors(void **state)
     /* a CA without subjectKeyIdentifier, one without basicConstraints, P-384 */
     path_in(c3, sizeof c3, F.dir, "noski.pem");
     path_in(k3, sizeof k3, F.dir, "noski.key");
-    make_ca(c3, k3, "P-256", 1, 0);
+    make_ca(c3, k3, "P-256", 1, 0, 0);
     open_fails(c3, k3, &PROFILE, "subjectKeyIdentifier");
     path_in(c3, sizeof c3, F.dir, "nobc.pem");
     path_in(k3, sizeof k3, F.dir, "nobc.key");
-    make_ca(c3, k3, "P-256", 0, 1);
+    make_ca(c3, k3, "P-256", 0, 1, 0);
     open_fails(c3, k3, &PROFILE, "not a CA");
     path_in(c3, sizeof c3, F.dir, "p384.pem");
     path_in(k3, sizeof k3, F.dir, "p384.key");
-    make_ca(c3, k3, "P-384", 1, 1);
+    make_ca(c3, k3, "P-384", 1, 1, 0);
     open_fails(c3, k3, &PROFILE, "P-256");
     /* a defective but 8-octet-SKI P-256 CA with basicConstraints opens */
     path_in(c3, sizeof c3, F.dir, "ok.pem");
     path_in(k3, sizeof k3, F.dir, "ok.key");
-    make_ca(c3, k3, "P-256", 1, 1);
+    make_ca(c3, k3, "P-256", 1, 1, 0);
     signer_close(signer_open_file(c3, k3, &PROFILE, err, sizeof err));
+    /* a subject name of about 500 octets still fits REQ_CERT_MAX, and the
+     * certificates under it conform; one of about 700 is refused at open */
+    {
+        static struct request r;
+        struct signer *s;
+        struct sign_session *ss;
+        make_ca(c3, k3, "P-256", 1, 1, 7);
+        s = signer_open_file(c3, k3, &PROFILE, err, sizeof err);
+        if (!s) fail_msg("CA with a 7-OU subject: %s", err);
+        ss = sign_session_new(s, err, sizeof err);
+        assert_non_null(ss);
+        make_req(&r, USAGE_DS);
+        assert_int_equal(sign_request(ss, &r, F.now), 0);
+        assert_in_range(r.cert_len, 900, REQ_CERT_MAX);
+        if (sign_check_cert(s, &r, 1, err, sizeof err) != 0) fail_msg("long-issuer certificate: %s", err);
+        sign_session_free(ss);
+        signer_close(s);
+        make_ca(c3, k3, "P-256", 1, 1, 10);
+        open_fails(c3, k3, &PROFILE, "use a CA with a shorter subject");
+    }
 
     /* encrypted keys are refused, never prompted for */
     {
