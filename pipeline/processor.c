@@ -12,7 +12,7 @@
  *     └──── write <──to_write(reorder)── sign×N <──────────────────────┘
  *
  * Ownership: a chunk is owned by whoever popped it last; it goes back to
- * `free` only from the writer, so the pool (POOL_CHUNKS) bounds everything
+ * `free` only from the writer, so the pool (2 chunks a worker + 4) bounds everything
  * in flight: backpressure is the parser blocking on an empty `free`.
  * Order: the parser numbers chunks (seq); the two reorder points give dedup
  * and the writer the chunks in seq order, so "earlier in this batch" is
