@@ -84,6 +84,9 @@ struct processor {
     struct validate_ctx *vctx[MAX_WORKERS];
     struct sign_session *sess[MAX_WORKERS];
     struct sign_session *wsess;   /* the writer's, for a serial drawn again */
+    struct cert_tmpl tmpl;        /* the signer's certificate shape, recorded in
+                                     the store: certificates kept as their fields */
+    int tmpl_ok;
     int signer_warned;
     int suspension_logged;
     uint64_t counts[RC_COUNT_];   /* results by code, all time (m/count/...) */
@@ -327,6 +330,7 @@ static void close_signer(struct processor *p)
     }
     sign_session_free(p->wsess);
     p->wsess = NULL;
+    p->tmpl_ok = 0;
     signer_close(p->signer);
     p->signer = NULL;
 }
@@ -354,6 +358,12 @@ static int ensure_signer(struct processor *p)
         if (i < p->nworkers) p->sess[i] = ss;
         else p->wsess = ss;
     }
+    /* certificates are stored as their template's fields once the template
+     * is in the store; without it (a failure here) they are stored whole */
+    p->tmpl_ok = signer_cert_template(p->signer, &p->tmpl) == 0 && store_template_put(p->store, &p->tmpl) == 0;
+    if (!p->tmpl_ok)
+        log_warn("cannot record the certificate template (%s); certificates are stored whole",
+                 store_error(p->store));
     return 0;
 }
 
@@ -600,7 +610,7 @@ static int add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, str
         if (r->code != RC_OK) continue;
         struct cert_meta m = {.turn = b->turn, .issued_at = j->now, .usage = (uint8_t)r->usage};
         memcpy(m.device, r->device, 8);
-        store_wb_add_cert(wb, r->serial, &m, r->key_hash, r->cert, r->cert_len);
+        store_wb_add_cert(wb, r->serial, &m, r->key_hash, r->cert, r->cert_len, j->p->tmpl_ok ? &j->p->tmpl : NULL);
     }
     b->done += c->n;
     b->issued += issued;

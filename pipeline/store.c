@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "certpack.h"
 #include "eui64.h"
 #include "xmem.h"
 
@@ -24,13 +25,18 @@
  * are small, read in order, and live in "default" with the skip list. */
 enum { CF_DEFAULT, CF_CERTS, CF_DEVICES, CF_KEYS, CF_COUNT };
 static const char *const CF_NAMES[CF_COUNT] = {"default", "certs", "devices", "keys"};
-/* memtable sizes: small enough that memory stops growing early in a batch
- * (peak RSS about 90 MiB from about 25,000 CSRs on), big enough that a batch is
- * two or three flushes; L0 compaction waits for 8 table files, so a night of
- * eight batches compacts each family about twice */
-static const size_t CF_WRITE_BUFFER[CF_COUNT] = {4u << 20, 16u << 20, 4u << 20, 4u << 20};
+/* memtable sizes: small enough that memory stops growing early in a batch,
+ * big enough that a batch is two or three flushes; L0 compaction waits for 8
+ * table files, so a night of eight batches compacts each family about twice.
+ * A certificate record is kept as its template's fields (certpack.h), about
+ * 220 octets with its meta and key, so 4 MiB of memtable hold about 19,000;
+ * the whole DER (16 MiB for about 33,000) cost 16 MiB of peak RSS more */
+static const size_t CF_WRITE_BUFFER[CF_COUNT] = {4u << 20, 4u << 20, 4u << 20, 4u << 20};
 /* the one cache of table blocks (data, index, filter) of every family */
 #define STORE_CACHE_BYTES (8u << 20)
+
+/* certificate templates kept in memory (a CA and profile each; certpack.h) */
+#define TMPL_CACHE 8
 
 struct store {
     rocksdb_t *db;
@@ -45,6 +51,8 @@ struct store {
     rocksdb_cache_t *cache;       /* every table block: the store's memory bound */
     int read_only;
     int broken;            /* a write failed: RocksDB refuses writes until reopened */
+    struct cached_tmpl { struct cert_tmpl t; uint8_t *storage; } tmpl[TMPL_CACHE];
+    int ntmpl;             /* certificate templates read so far (t/), newest last */
     char dir[4096];
     char err[512];
 };
@@ -219,6 +227,7 @@ void store_close(struct store *s)
     for (int i = 0; i < CF_COUNT; i++) rocksdb_options_destroy(s->cf_opts[i]);
     rocksdb_block_based_options_destroy(s->table);
     rocksdb_cache_destroy(s->cache);
+    for (int i = 0; i < s->ntmpl; i++) free(s->tmpl[i].storage);
     free(s);
 }
 
@@ -557,23 +566,103 @@ static void hex_upper(const uint8_t *in, size_t n, char *out)
 }
 
 void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
-                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len)
+                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
+                       const struct cert_tmpl *t)
 {
     char k[2 + 64 + 40], ser[33], dev[17];
-    uint8_t v[sizeof *m + 2048];
+    uint8_t v[sizeof *m + 2048], back[2048];
+    size_t vlen = 0;
     hex_upper(serial, 16, ser);
     eui64_hex16(m->device, dev);
     memcpy(v, m, sizeof *m);
     if (der_len > sizeof v - sizeof *m) der_len = sizeof v - sizeof *m;
-    memcpy(v + sizeof *m, der, der_len);
+    /* packed against its template when it is exactly that shape and the
+     * record rebuilds these very octets; whole otherwise */
+    if (t) {
+        size_t n = certpack_pack(t, der, der_len, v + sizeof *m, sizeof v - sizeof *m);
+        if (n && certpack_unpack(t, v + sizeof *m, n, back, sizeof back) == der_len &&
+            memcmp(back, der, der_len) == 0)
+            vlen = sizeof *m + n;
+    }
+    if (!vlen) {
+        memcpy(v + sizeof *m, der, der_len);
+        vlen = sizeof *m + der_len;
+    }
     int n = snprintf(k, sizeof k, "c/%s", ser);
-    store_wb_put(wb, k, (size_t)n, v, sizeof *m + der_len);
+    store_wb_put(wb, k, (size_t)n, v, vlen);
     n = snprintf(k, sizeof k, "d/%s/%s/%s", dev, m->usage ? "KA" : "DS", ser);
     store_wb_put(wb, k, (size_t)n, "", 0);
     k[0] = 'k';
     k[1] = '/';
     hex_upper(key_hash, 32, k + 2);
     store_wb_put(wb, k, 66, ser, 32);
+}
+
+/* store_template_put - record t (t/<id>) once, synced, before any certificate
+ * packed against it is committed */
+int store_template_put(struct store *s, const struct cert_tmpl *t)
+{
+    char k[2 + 2 * CERTPACK_ID_LEN + 1], *old;
+    size_t oldlen;
+    memcpy(k, "t/", 2);
+    hex_upper(t->id, CERTPACK_ID_LEN, k + 2);
+    size_t cap = 16 + 8 * CERTPACK_FIELDS_MAX + t->tbs_len + t->alg_len;
+    uint8_t *enc = xmalloc(cap);
+    size_t n = certpack_tmpl_encode(t, enc, cap);
+    if (!n) {
+        free(enc);
+        snprintf(s->err, sizeof s->err, "store: a malformed certificate template");
+        return -1;
+    }
+    int rc = store_get(s, k, sizeof k - 1, &old, &oldlen);
+    if (rc == 1) {   /* recorded before: the same octets, unless ids collide */
+        int same = oldlen == n && memcmp(old, enc, n) == 0;
+        if (!same) snprintf(s->err, sizeof s->err, "store: %s holds another template (ids collide)", k);
+        free(old);
+        free(enc);
+        return same ? 0 : -1;
+    }
+    if (rc < 0) {
+        free(enc);
+        return -1;
+    }
+    struct store_batch *wb = store_wb_new(s);
+    store_wb_put(wb, k, sizeof k - 1, enc, n);
+    rc = store_wb_commit(s, wb);
+    store_wb_free(wb);
+    free(enc);
+    return rc;
+}
+
+/* template_get - the template of id, from the cache or t/<id>; NULL with
+ * s->err when it is missing or malformed */
+static const struct cert_tmpl *template_get(struct store *s, const uint8_t id[CERTPACK_ID_LEN])
+{
+    for (int i = s->ntmpl - 1; i >= 0; i--)
+        if (memcmp(s->tmpl[i].t.id, id, CERTPACK_ID_LEN) == 0) return &s->tmpl[i].t;
+    char k[2 + 2 * CERTPACK_ID_LEN + 1], *v;
+    size_t n;
+    memcpy(k, "t/", 2);
+    hex_upper(id, CERTPACK_ID_LEN, k + 2);
+    int rc = store_get(s, k, sizeof k - 1, &v, &n);
+    if (rc == 0)
+        snprintf(s->err, sizeof s->err, "store: certificate template %s is missing (the store is damaged)", k);
+    if (rc != 1) return NULL;
+    struct cached_tmpl c;
+    rc = certpack_tmpl_decode((const uint8_t *)v, n, &c.t, &c.storage);
+    free(v);
+    if (rc != 0 || memcmp(c.t.id, id, CERTPACK_ID_LEN) != 0) {
+        free(c.storage);
+        snprintf(s->err, sizeof s->err, "store: certificate template %s is malformed (the store is damaged)", k);
+        return NULL;
+    }
+    if (s->ntmpl == TMPL_CACHE) {   /* the oldest goes */
+        free(s->tmpl[0].storage);
+        memmove(&s->tmpl[0], &s->tmpl[1], (TMPL_CACHE - 1) * sizeof s->tmpl[0]);
+        s->ntmpl--;
+    }
+    s->tmpl[s->ntmpl++] = c;
+    return &s->tmpl[s->ntmpl - 1].t;
 }
 
 /* exists - point lookup without copying the value */
@@ -613,16 +702,34 @@ int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *
     hex_upper(serial, 16, k + 2);
     int rc = store_get(s, k, 34, &v, &n);
     if (rc != 1) return rc;
-    if (n < sizeof *m) {
+    if (n <= sizeof *m) {
         free(v);
-        snprintf(s->err, sizeof s->err, "store: certificate record %s is truncated", k);
+        snprintf(s->err, sizeof s->err, "store: certificate record %.34s is truncated", k);
         return -1;
     }
     memcpy(m, v, sizeof *m);
-    *len = n - sizeof *m;
-    *der = xmalloc(*len ? *len : 1);
-    memcpy(*der, v + sizeof *m, *len);
+    const uint8_t *rec = (const uint8_t *)v + sizeof *m;
+    size_t reclen = n - sizeof *m;
+    uint8_t id[CERTPACK_ID_LEN];
+    if (certpack_record_id(rec, reclen, id) != 0) {   /* the certificate whole */
+        *len = reclen;
+        *der = xmalloc(reclen);
+        memcpy(*der, rec, reclen);
+        free(v);
+        return 1;
+    }
+    const struct cert_tmpl *t = template_get(s, id);
+    size_t cap = t ? t->tbs_len + t->alg_len + reclen + 16 : 0;
+    *der = t ? xmalloc(cap) : NULL;
+    *len = t ? certpack_unpack(t, rec, reclen, *der, cap) : 0;
     free(v);
+    if (!*len) {
+        if (t)
+            snprintf(s->err, sizeof s->err, "store: certificate record %.34s does not fit its template", k);
+        free(*der);
+        *der = NULL;
+        return -1;
+    }
     return 1;
 }
 

@@ -10,7 +10,10 @@
  *   p/<PARTY16>             party record
  *   b/<TURN%020>            batch record (turn order = key order)
  *   i/<PARTY16>/<BatchID>   turn of that batch (E_DUPLICATE_BATCH)
- *   c/<SERIAL32>            issued certificate: struct cert_meta + DER
+ *   c/<SERIAL32>            issued certificate: struct cert_meta + its
+ *                           record packed against a template (certpack.h,
+ *                           first octet 0x01), or + the DER whole (0x30)
+ *   t/<ID16>                a certificate template (certpack.h), by its id
  *   d/<DEV16>/<DS|KA>/<SERIAL32>   by device and usage (empty value)
  *   k/<SHA256(point) hex>   serial certifying that key (E_DUPLICATE_KEY)
  * Records are "key=value" lines: readable with ldb, extensible.
@@ -27,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "certpack.h"
 
 struct store;
 struct store_batch;   /* a WriteBatch under construction */
@@ -136,9 +141,17 @@ struct cert_meta {
     uint8_t  usage;          /* enum usage */
     uint8_t  pad[7];
 };
-/* store_wb_add_cert - the three records of one issued certificate */
+/* store_wb_add_cert - the three records of one issued certificate.  With t
+ * (recorded by store_template_put), the certificate is kept as its fields
+ * and signature (certpack.h) when it is exactly t's shape and the record
+ * rebuilds its octets, which is checked here; whole otherwise, as records
+ * from before templates are.  store_cert_get gives the DER either way. */
 void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
-                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len);
+                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
+                       const struct cert_tmpl *t);
+/* store_template_put - record a certificate template (t/<id>) if it is not
+ * yet, synced; 0 or -1 */
+int store_template_put(struct store *s, const struct cert_tmpl *t);
 /* store_serial_known / store_key_known - 1 yes, 0 no, -1 error */
 int store_serial_known(struct store *s, const uint8_t serial[16]);
 int store_key_known(struct store *s, const uint8_t key_hash[32]);

@@ -60,6 +60,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "certpack.h"
 #include "digest.h"
 #include "ecsign.h"
 #include "xmem.h"
@@ -689,6 +690,26 @@ const uint8_t *signer_ca_der(const struct signer *s, size_t *len)
 {
     *len = s->ca_der_len;
     return s->ca_der;
+}
+
+/* signer_cert_template - the shape of every certificate of this signer */
+int signer_cert_template(const struct signer *s, struct cert_tmpl *out)
+{
+    memset(out, 0, sizeof *out);
+    out->tbs = s->t.tbs;
+    out->tbs_len = s->t.len;
+    out->alg = ALG_ECDSA_SHA256;
+    out->alg_len = sizeof ALG_ECDSA_SHA256;
+    for (int m = MK_SERIAL; m < MK_COUNT; m++) {   /* by offset */
+        size_t i = out->nfield++;
+        for (; i > 0 && out->off[i - 1] > s->t.off[m]; i--) {
+            out->off[i] = out->off[i - 1];
+            out->len[i] = out->len[i - 1];
+        }
+        out->off[i] = s->t.off[m];
+        out->len[i] = MARK_LEN[m];
+    }
+    return certpack_tmpl_id(out);
 }
 
 /* ---- sessions and the hot path ----------------------------------------- */

@@ -27,6 +27,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "certpack.h"
 #include "request.h"
 
 struct sign_profile {
@@ -47,6 +48,11 @@ void signer_close(struct signer *s);
 
 /* signer_ca_der - the CA certificate, DER (for profile checks and verify) */
 const uint8_t *signer_ca_der(const struct signer *s, size_t *len);
+
+/* signer_cert_template - the shape every certificate of this signer has
+ * (certpack.h), pointing into the signer: valid while it is open; 0, or -1
+ * if the template is malformed (never, for a signer that opened) */
+int signer_cert_template(const struct signer *s, struct cert_tmpl *out);
 
 /* sign_session_new - per-thread session; NULL with err on failure */
 struct sign_session *sign_session_new(struct signer *s, char *err, size_t errlen);

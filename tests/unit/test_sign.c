@@ -333,12 +333,21 @@ static void test_issue_ds_ka(void **state)
 {
     static struct request r;
     char err[256];
+    struct cert_tmpl t;
     (void)state;
+    assert_int_equal(signer_cert_template(F.s, &t), 0);
     for (int u = USAGE_DS; u <= USAGE_KA; u++) {
         for (int i = 0; i < 20; i++) {
             make_req(&r, (enum usage)u);
             assert_int_equal(sign_request(F.ss, &r, F.now), 0);
             assert_int_equal(r.code, RC_OK);
+            /* the signer's template describes it: packed to well under half,
+             * and back to the very octets (certpack.h) */
+            uint8_t rec[REQ_CERT_MAX], back[REQ_CERT_MAX];
+            size_t n = certpack_pack(&t, r.cert, r.cert_len, rec, sizeof rec);
+            if (n == 0 || n >= r.cert_len / 2u) fail_msg("packed to %zu of %u octets", n, r.cert_len);
+            assert_int_equal(certpack_unpack(&t, rec, n, back, sizeof back), r.cert_len);
+            assert_memory_equal(back, r.cert, r.cert_len);
             assert_profile(&r, F.now);
             if (sign_check_cert(F.s, &r, 1, err, sizeof err))
                 fail_msg("full check: %s", err);

@@ -422,9 +422,116 @@ static void add_cert(struct fx *f, uint8_t seed, const uint8_t dev[8], int usage
     memcpy(m.device, dev, 8);
     m.usage = (uint8_t)usage;
     struct store_batch *wb = store_wb_new(f->s);
-    store_wb_add_cert(wb, serial, &m, hash, der, der_len);
+    store_wb_add_cert(wb, serial, &m, hash, der, der_len, NULL);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
+}
+
+/* test_certs_packed - a certificate of the recorded template is kept as its
+ * fields and read back whole; one of another shape is kept whole; a record
+ * whose template is missing is an error that says so; the template is
+ * recorded once and survives a reopen */
+static void test_certs_packed(void **state)
+{
+    struct fx *f = *state;
+    static uint8_t tbs[300];
+    static const uint8_t alg[12] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+    for (size_t i = 0; i < sizeof tbs; i++) tbs[i] = (uint8_t)(i * 13 + 5);
+    struct cert_tmpl t = {.tbs = tbs, .tbs_len = sizeof tbs, .alg = alg, .alg_len = sizeof alg,
+                          .nfield = 2, .off = {10, 200}, .len = {16, 65}};
+    assert_int_equal(certpack_tmpl_id(&t), 0);
+    assert_int_equal(store_template_put(f->s, &t), 0);
+    assert_int_equal(store_template_put(f->s, &t), 0);   /* again: nothing new */
+
+    /* a certificate of t: fields and a 71-octet signature */
+    uint8_t rec[200], der[600], other[600];
+    size_t rl = 0;
+    rec[rl++] = CERTPACK_FORMAT;
+    memcpy(rec + rl, t.id, CERTPACK_ID_LEN);
+    rl += CERTPACK_ID_LEN;
+    for (int i = 0; i < 16 + 65 + 71; i++) rec[rl++] = (uint8_t)(i * 7 + 3);
+    size_t dl = certpack_unpack(&t, rec, rl, der, sizeof der);
+    assert_true(dl > 0);
+    memcpy(other, der, dl);
+    other[5] ^= 0x40;   /* outside the fields: not t's shape */
+
+    const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA6};
+    uint8_t s1[16], s2[16], s3[16], h1[32], h2[32], h3[32];
+    mk_serial(s1, 21); mk_serial(s2, 22); mk_serial(s3, 23);
+    mk_hash(h1, 21); mk_hash(h2, 22); mk_hash(h3, 23);
+    struct cert_meta m = {.turn = 3, .issued_at = 1795380003, .usage = 0};
+    memcpy(m.device, dev, 8);
+    struct store_batch *wb = store_wb_new(f->s);
+    store_wb_add_cert(wb, s1, &m, h1, der, dl, &t);
+    store_wb_add_cert(wb, s2, &m, h2, other, dl, &t);
+    assert_int_equal(store_wb_commit(f->s, wb), 0);
+    store_wb_free(wb);
+
+    /* stored sizes: the meta and the record, or the meta and the DER */
+    char k[40], *v;
+    size_t n;
+    static const char HEX[] = "0123456789ABCDEF";
+    memcpy(k, "c/", 2);
+    for (int i = 0; i < 16; i++) k[2 + 2 * i] = HEX[s1[i] >> 4], k[3 + 2 * i] = HEX[s1[i] & 15];
+    assert_int_equal(store_get(f->s, k, 34, &v, &n), 1);
+    assert_int_equal(n, sizeof m + rl);
+    free(v);
+    for (int i = 0; i < 16; i++) k[2 + 2 * i] = HEX[s2[i] >> 4], k[3 + 2 * i] = HEX[s2[i] & 15];
+    assert_int_equal(store_get(f->s, k, 34, &v, &n), 1);
+    assert_int_equal(n, sizeof m + dl);
+    free(v);
+
+    /* both read back whole, also after a reopen (the template from t/) */
+    for (int pass = 0; pass < 2; pass++) {
+        struct cert_meta got;
+        uint8_t *d;
+        size_t len;
+        assert_int_equal(store_cert_get(f->s, s1, &got, &d, &len), 1);
+        assert_int_equal(len, dl);
+        assert_memory_equal(d, der, dl);
+        assert_int_equal(got.turn, 3);
+        free(d);
+        assert_int_equal(store_cert_get(f->s, s2, &got, &d, &len), 1);
+        assert_int_equal(len, dl);
+        assert_memory_equal(d, other, dl);
+        free(d);
+        char err[512];
+        store_close(f->s);
+        f->s = store_open(f->db, STORE_READ_WRITE, err, sizeof err);
+        if (!f->s) fail_msg("reopen: %s", err);
+    }
+
+    /* a record of a template the store does not have */
+    uint8_t rv[sizeof m + sizeof rec];
+    memcpy(rv, &m, sizeof m);
+    memcpy(rv + sizeof m, rec, rl);
+    rv[sizeof m + 1] ^= 0xFF;   /* its id */
+    for (int i = 0; i < 16; i++) k[2 + 2 * i] = HEX[s3[i] >> 4], k[3 + 2 * i] = HEX[s3[i] & 15];
+    wb = store_wb_new(f->s);
+    store_wb_put(wb, k, 34, rv, sizeof m + rl);
+    assert_int_equal(store_wb_commit(f->s, wb), 0);
+    store_wb_free(wb);
+    struct cert_meta got;
+    uint8_t *d = (uint8_t *)1;
+    size_t len;
+    assert_int_equal(store_cert_get(f->s, s3, &got, &d, &len), -1);
+    assert_null(d);
+    if (!strstr(store_error(f->s), "is missing")) fail_msg("error: %s", store_error(f->s));
+    (void)h3;
+
+    /* t/<id> holding other octets (ids that collide): refused, not overwritten */
+    char tk[2 + 2 * CERTPACK_ID_LEN];
+    memcpy(tk, "t/", 2);
+    for (int i = 0; i < CERTPACK_ID_LEN; i++) tk[2 + 2 * i] = HEX[t.id[i] >> 4], tk[3 + 2 * i] = HEX[t.id[i] & 15];
+    wb = store_wb_new(f->s);
+    store_wb_put(wb, tk, sizeof tk, "other", 5);
+    assert_int_equal(store_wb_commit(f->s, wb), 0);
+    store_wb_free(wb);
+    assert_int_equal(store_template_put(f->s, &t), -1);
+    if (!strstr(store_error(f->s), "ids collide")) fail_msg("error: %s", store_error(f->s));
+    assert_int_equal(store_get(f->s, tk, sizeof tk, &v, &n), 1);
+    assert_int_equal(n, 5);
+    free(v);
 }
 
 /* test_certs - records, the serial / key / device indexes */
@@ -448,8 +555,8 @@ static void test_certs(void **state)
     m2.usage = 1;
     m2.issued_at = 1795380002;
     struct store_batch *wb = store_wb_new(f->s);
-    store_wb_add_cert(wb, s1, &m1, h1, der, sizeof der);
-    store_wb_add_cert(wb, s2, &m2, h2, der, 300);
+    store_wb_add_cert(wb, s1, &m1, h1, der, sizeof der, NULL);
+    store_wb_add_cert(wb, s2, &m2, h2, der, 300, NULL);
     /* nothing is visible before the commit */
     assert_int_equal(store_serial_known(f->s, s1), 0);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
@@ -677,6 +784,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_parties, setup, teardown),
         cmocka_unit_test_setup_teardown(test_certs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_certs_packed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_known_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_family_home, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
