@@ -718,19 +718,20 @@ int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *
         free(v);
         return 1;
     }
-    const struct cert_tmpl *t = template_get(s, id);
+    const struct cert_tmpl *t = template_get(s, id);   /* NULL: s->err says why */
     size_t cap = t ? t->tbs_len + t->alg_len + reclen + 16 : 0;
-    *der = t ? xmalloc(cap) : NULL;
-    *len = t ? certpack_unpack(t, rec, reclen, *der, cap) : 0;
-    free(v);
-    if (!*len) {
-        if (t)
-            snprintf(s->err, sizeof s->err, "store: certificate record %.34s does not fit its template", k);
-        free(*der);
-        *der = NULL;
-        return -1;
+    *der = NULL;
+    *len = 0;
+    if (t) {
+        *der = xmalloc(cap);
+        *len = certpack_unpack(t, rec, reclen, *der, cap);
+        if (!*len) snprintf(s->err, sizeof s->err, "store: certificate record %.34s does not fit its template", k);
     }
-    return 1;
+    free(v);
+    if (*len) return 1;
+    free(*der);
+    *der = NULL;
+    return -1;
 }
 
 struct dev_iter { int (*fn)(const uint8_t serial[16], void *); void *arg; };

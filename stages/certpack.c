@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "der.h"
 #include "digest.h"
 #include "xmem.h"
 
@@ -107,27 +108,6 @@ int certpack_tmpl_decode(const uint8_t *in, size_t len, struct cert_tmpl *t, uin
     return 0;
 }
 
-/* hdr_len / put_hdr - a SEQUENCE's identifier and minimal DER length */
-static size_t hdr_len(size_t content)
-{
-    size_t n = 2;
-    for (size_t v = content; content >= 128 && v; v >>= 8) n++;
-    return n;
-}
-
-static size_t put_hdr(uint8_t *out, size_t content)
-{
-    size_t n = hdr_len(content);
-    out[0] = 0x30;
-    if (n == 2) {
-        out[1] = (uint8_t)content;
-        return 2;
-    }
-    out[1] = (uint8_t)(0x80 | (n - 2));
-    for (size_t i = 0; i < n - 2; i++) out[n - 1 - i] = (uint8_t)(content >> (8 * i));
-    return n;
-}
-
 size_t certpack_pack(const struct cert_tmpl *t, const uint8_t *der, size_t der_len,
                      uint8_t *out, size_t cap)
 {
@@ -137,17 +117,18 @@ size_t certpack_pack(const struct cert_tmpl *t, const uint8_t *der, size_t der_l
     if (der_len <= fixed) return 0;
     size_t rest = der_len - fixed;   /* header + signature */
     size_t siglen = 0;
-    for (size_t hl = 2; hl <= 6 && hl < rest; hl++) {
+    for (size_t hl = 2; hl <= 5 && hl < rest; hl++) {
         size_t s = rest - hl;
-        if (s >= 1 && s <= SIG_MAX_LEN && hdr_len(fixed + s) == hl) {
+        if (s >= 1 && s <= SIG_MAX_LEN && der_hdr_len(fixed + s) == hl) {
             siglen = s;
             break;
         }
     }
     if (!siglen) return 0;
-    size_t content = fixed + siglen, hl = hdr_len(content);
+    size_t content = fixed + siglen, hl = der_hdr_len(content);
     uint8_t hdr[8];
-    if (put_hdr(hdr, content) != hl || memcmp(der, hdr, hl) != 0) return 0;
+    der_put_hdr(hdr, 0x30, content);
+    if (memcmp(der, hdr, hl) != 0) return 0;
     const uint8_t *tbs = der + hl, *tail = tbs + t->tbs_len;
     /* the TBS is the template but for the fields */
     size_t at = 0;
@@ -189,9 +170,9 @@ size_t certpack_unpack(const struct cert_tmpl *t, const uint8_t *rec, size_t len
         return 0;
     size_t siglen = len - head;
     if (siglen > SIG_MAX_LEN) return 0;
-    size_t content = t->tbs_len + t->alg_len + 3 + siglen, hl = hdr_len(content);
+    size_t content = t->tbs_len + t->alg_len + 3 + siglen, hl = der_hdr_len(content);
     if (hl + content > cap) return 0;
-    size_t pos = put_hdr(der, content);
+    size_t pos = der_put_hdr(der, 0x30, content);
     uint8_t *tbs = der + pos;
     memcpy(tbs, t->tbs, t->tbs_len);
     const uint8_t *f = rec + 1 + CERTPACK_ID_LEN;

@@ -1,4 +1,4 @@
-/* der.c - strict DER reader; see der.h for the rules it enforces. */
+/* der.c - strict DER reader, and the header writer; see der.h. */
 #include "der.h"
 
 #include <stdio.h>
@@ -342,4 +342,30 @@ const char *der_strerror(int err)
     case DER_E_DEPTH:      return "nesting too deep";
     }
     return "unknown DER error";
+}
+
+/* ---- writing ---- */
+
+/* der_hdr_len - octets of tag + definite length for content of len octets */
+size_t der_hdr_len(size_t len)
+{
+    if (len < 0x80) return 2;
+    if (len < 0x100) return 3;
+    if (len < 0x10000) return 4;
+    return 5;
+}
+
+/* der_put_hdr - write tag and DER length; returns octets written */
+size_t der_put_hdr(uint8_t *out, uint8_t tag, size_t len)
+{
+    size_t n = der_hdr_len(len), i;
+    out[0] = tag;
+    if (n == 2) {
+        out[1] = (uint8_t)len;
+        return 2;
+    }
+    out[1] = (uint8_t)(0x80 | (n - 2));
+    for (i = 0; i < n - 2; i++)
+        out[n - 1 - i] = (uint8_t)(len >> (8 * i));
+    return n;
 }

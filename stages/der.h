@@ -1,4 +1,5 @@
-/* der.h - a small strict DER reader (X.690 distinguished encoding rules).
+/* der.h - a small strict DER reader (X.690 distinguished encoding rules),
+ * and the header writer its encoders share.
  *
  * A cursor walks a buffer TLV by TLV; nothing is copied and nothing is
  * allocated: every value points into the caller's buffer, which must outlive
@@ -180,6 +181,13 @@ int der_read_null(struct der_cur *c);
  * deeper is DER_E_DEPTH.  Primitive contents are not looked into.  Use it for
  * values a parser carries without interpreting (ANY). */
 int der_check_tree(const uint8_t *buf, size_t len, int max_depth);
+
+/* Writing, for the encoders (sign.c, certpack.c): a single-octet tag and a
+ * minimal definite length, content up to 16 MiB.
+ * der_hdr_len - octets of tag + length for content of len octets
+ * der_put_hdr - write them to out; returns der_hdr_len(len) */
+size_t der_hdr_len(size_t len);
+size_t der_put_hdr(uint8_t *out, uint8_t tag, size_t len);
 
 /* der_strerror - a short ASCII phrase for an error code */
 const char *der_strerror(int err);

@@ -61,6 +61,7 @@
 #include <openssl/x509v3.h>
 
 #include "certpack.h"
+#include "der.h"
 #include "digest.h"
 #include "ecsign.h"
 #include "xmem.h"
@@ -167,30 +168,6 @@ static const char *ossl_reason(char *buf, size_t len)
         ERR_error_string_n(e, buf, len);
     ERR_clear_error();
     return buf;
-}
-
-/* der_hdr_len - octets of tag + definite length for content of len octets */
-static size_t der_hdr_len(size_t len)
-{
-    if (len < 0x80) return 2;
-    if (len < 0x100) return 3;
-    if (len < 0x10000) return 4;
-    return 5;
-}
-
-/* der_put_hdr - write tag and DER length; returns octets written */
-static size_t der_put_hdr(uint8_t *out, uint8_t tag, size_t len)
-{
-    size_t n = der_hdr_len(len), i;
-    out[0] = tag;
-    if (n == 2) {
-        out[1] = (uint8_t)len;
-        return 2;
-    }
-    out[1] = (uint8_t)(0x80 | (n - 2));
-    for (i = 0; i < n - 2; i++)
-        out[n - 1 - i] = (uint8_t)(len >> (8 * i));
-    return n;
 }
 
 /* der_read - read one TLV at *p (< end) with a definite, minimal length and a
