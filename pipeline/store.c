@@ -44,6 +44,7 @@ struct store {
     rocksdb_options_t *cf_opts[CF_COUNT];   /* per family; [0] is opts */
     rocksdb_column_family_handle_t *cf[CF_COUNT];
     int ncf;                        /* 1: a home from before the families */
+    int hex_keys;          /* the home may hold index keys as hex text (see KEYS) */
     rocksdb_writeoptions_t *wsync;
     rocksdb_readoptions_t *ropts;
     rocksdb_block_based_table_options_t *table;
@@ -163,6 +164,11 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     rocksdb_options_set_max_background_flushes(s->opts, 2);
     rocksdb_options_set_allow_concurrent_memtable_write(s->opts, 0);   /* one writer; vector memtables need it */
     rocksdb_options_set_compression(s->opts, rocksdb_lz4_compression);
+    /* each open file writer (the WAL, a flush's or a compaction's table
+     * file) buffers up to this much; RocksDB's 1 MiB default held 4 MB at the
+     * peak of a 50,000-CSR drain (massif), three or four writers at once.
+     * 256 KiB: peak RSS -2 MiB for a batch, -4 for a night; see README Memory */
+    rocksdb_options_set_writable_file_max_buffer_size(s->opts, 256u << 10);
     s->table = rocksdb_block_based_options_create();
     s->bloom = rocksdb_filterpolicy_create_bloom_full(10);   /* table-file lookups that miss */
     rocksdb_block_based_options_set_filter_policy(s->table, s->bloom);
@@ -214,6 +220,25 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     s->wsync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wsync, 1);
     s->ropts = rocksdb_readoptions_create();
+    /* index keys (KEYS below): binary in a new home, and it says so */
+    char *keys = NULL;
+    int rc = 0;
+    if (mode == STORE_CREATE) {
+        struct store_batch *wb = store_wb_new(s);
+        store_wb_put(wb, "m/keys", 6, "binary", 6);
+        rc = store_wb_commit(s, wb);
+        store_wb_free(wb);
+    } else {
+        rc = store_get(s, "m/keys", 6, &keys, NULL);
+        s->hex_keys = rc != 1 || strcmp(keys, "binary") != 0;
+        free(keys);
+        rc = rc < 0 ? -1 : 0;
+    }
+    if (rc != 0) {
+        snprintf(err, errlen, "%s: cannot open the store: %s", dir, s->err);
+        store_close(s);
+        return NULL;
+    }
     return s;
 }
 
@@ -286,11 +311,11 @@ int store_get(struct store *s, const void *k, size_t klen, char **val, size_t *v
     return 1;
 }
 
-/* store_each_prefix - ordered scan of one key range */
-int store_each_prefix(struct store *s, const char *prefix,
-                      int (*fn)(const char *k, size_t klen, const char *v, size_t vlen, void *), void *arg)
+/* store_each_range - ordered scan of the keys that begin with the plen
+ * octets of prefix (which may hold any octet) */
+static int store_each_range(struct store *s, const char *prefix, size_t plen,
+                            int (*fn)(const char *k, size_t klen, const char *v, size_t vlen, void *), void *arg)
 {
-    size_t plen = strlen(prefix);
     if (!s->db) return unavailable(s);
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->ropts, cf_of(s, prefix, plen));
     int rc = 0;
@@ -306,6 +331,13 @@ int store_each_prefix(struct store *s, const char *prefix,
     rocksdb_iter_destroy(it);
     if (rerr) return set_err(s, "scan", rerr);
     return rc < 0 ? -1 : 0;
+}
+
+/* store_each_prefix - ordered scan of one key range */
+int store_each_prefix(struct store *s, const char *prefix,
+                      int (*fn)(const char *k, size_t klen, const char *v, size_t vlen, void *), void *arg)
+{
+    return store_each_range(s, prefix, strlen(prefix), fn, arg);
 }
 
 /* ---- records: "key=value" lines ---- */
@@ -552,7 +584,22 @@ int store_batch_each(struct store *s, uint64_t first_turn,
     return store_each_prefix(s, "b/", batch_iter_cb, &bi);
 }
 
-/* ---- issued certificates ---- */
+/* ---- issued certificates ----
+ *
+ * KEYS.  Three records an issued certificate, keyed by octets:
+ *   c/<serial 16>                              meta and record (certpack.h)
+ *   d/<device 8><usage 1: 0 DS, 1 KA><serial 16>   empty
+ *   k/<SHA-256 of the point 32>                the serial (16)
+ * Homes made before 2026-12-07 wrote them as hex text (c/<32 HEX>,
+ * d/<16 HEX>/<DS|KA>/<32 HEX>, k/<64 HEX> holding 32 HEX), twice the
+ * octets in every memtable, table file and cache block (a night's peak RSS
+ * 69 -> 59-60 MiB).  A home made since holds m/keys = "binary"; in one
+ * without it (s->hex_keys) a lookup that misses the binary key tries the
+ * text key too, so its old certificates are still found, and new ones are
+ * written binary beside them.  The two forms cannot be taken for each
+ * other: their lengths differ, and a binary d/ key has 0 or 1 where a text
+ * key has a hex digit. */
+enum { DEV_KEY_LEN = 2 + 8 + 1 + 16 };
 
 static const char HEXU[] = "0123456789ABCDEF";
 
@@ -565,15 +612,50 @@ static void hex_upper(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
+/* id_key - "<tag>/" and the id: its octets, or (hex) the text form of homes
+ * made before binary keys; returns the key's length.  k holds 2 + 2 * len + 1 */
+static size_t id_key(char *k, char tag, const uint8_t *id, size_t len, int hex)
+{
+    k[0] = tag;
+    k[1] = '/';
+    if (hex) {
+        hex_upper(id, len, k + 2);
+        return 2 + 2 * len;
+    }
+    memcpy(k + 2, id, len);
+    return 2 + len;
+}
+
+/* dev_key - "d/", the device and the usage octet: the prefix of every
+ * d/ key of that device and usage (the serial follows); returns 11 */
+static size_t dev_key(char *k, const uint8_t device[8], int usage)
+{
+    k[0] = 'd';
+    k[1] = '/';
+    memcpy(k + 2, device, 8);
+    k[10] = (char)usage;
+    return 11;
+}
+
+/* unhex - 2n hex digits into n octets; 0, or -1 if they are not hex */
+static int unhex(const char *in, size_t n, uint8_t *out)
+{
+    for (size_t i = 0; i < 2 * n; i++) {
+        char c = in[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | d : d);
+    }
+    return 0;
+}
+
 void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
                        const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
                        const struct cert_tmpl *t)
 {
-    char k[2 + 64 + 40], ser[33], dev[17];
+    char k[DEV_KEY_LEN + 2 + 64 + 1];
     uint8_t v[sizeof *m + 2048], back[2048];
     size_t vlen = 0;
-    hex_upper(serial, 16, ser);
-    eui64_hex16(m->device, dev);
     memcpy(v, m, sizeof *m);
     if (der_len > sizeof v - sizeof *m) der_len = sizeof v - sizeof *m;
     /* packed against its template when it is exactly that shape and the
@@ -588,14 +670,13 @@ void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const s
         memcpy(v + sizeof *m, der, der_len);
         vlen = sizeof *m + der_len;
     }
-    int n = snprintf(k, sizeof k, "c/%s", ser);
-    store_wb_put(wb, k, (size_t)n, v, vlen);
-    n = snprintf(k, sizeof k, "d/%s/%s/%s", dev, m->usage ? "KA" : "DS", ser);
-    store_wb_put(wb, k, (size_t)n, "", 0);
-    k[0] = 'k';
-    k[1] = '/';
-    hex_upper(key_hash, 32, k + 2);
-    store_wb_put(wb, k, 66, ser, 32);
+    size_t kl = id_key(k, 'c', serial, 16, 0);
+    store_wb_put(wb, k, kl, v, vlen);
+    kl = dev_key(k, m->device, m->usage ? 1 : 0);
+    memcpy(k + kl, serial, 16);
+    store_wb_put(wb, k, kl + 16, "", 0);
+    kl = id_key(k, 'k', key_hash, 32, 0);
+    store_wb_put(wb, k, kl, serial, 16);
 }
 
 /* store_template_put - record t (t/<id>) once, synced, before any certificate
@@ -678,33 +759,45 @@ static int exists(struct store *s, const char *k, size_t klen)
     return 1;
 }
 
+/* id_exists - is <tag>/<id> there (binary, or in an old home as text) */
+static int id_exists(struct store *s, char tag, const uint8_t *id, size_t len)
+{
+    char k[2 + 64 + 1];
+    int rc = exists(s, k, id_key(k, tag, id, len, 0));
+    if (rc == 0 && s->hex_keys) rc = exists(s, k, id_key(k, tag, id, len, 1));
+    return rc;
+}
+
+/* id_get - the value of <tag>/<id> (binary, or in an old home as text);
+ * store_get's 1, 0 or -1 */
+static int id_get(struct store *s, char tag, const uint8_t *id, size_t len, char **v, size_t *n)
+{
+    char k[2 + 64 + 1];
+    int rc = store_get(s, k, id_key(k, tag, id, len, 0), v, n);
+    if (rc == 0 && s->hex_keys) rc = store_get(s, k, id_key(k, tag, id, len, 1), v, n);
+    return rc;
+}
+
 int store_serial_known(struct store *s, const uint8_t serial[16])
 {
-    char k[40];
-    memcpy(k, "c/", 2);
-    hex_upper(serial, 16, k + 2);
-    return exists(s, k, 34);
+    return id_exists(s, 'c', serial, 16);
 }
 
 int store_key_known(struct store *s, const uint8_t key_hash[32])
 {
-    char k[70];
-    memcpy(k, "k/", 2);
-    hex_upper(key_hash, 32, k + 2);
-    return exists(s, k, 66);
+    return id_exists(s, 'k', key_hash, 32);
 }
 
 int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *m, uint8_t **der, size_t *len)
 {
-    char k[40], *v;
+    char k[2 + 32 + 1], *v;   /* k: the record's name in messages */
     size_t n;
-    memcpy(k, "c/", 2);
-    hex_upper(serial, 16, k + 2);
-    int rc = store_get(s, k, 34, &v, &n);
+    id_key(k, 'c', serial, 16, 1);
+    int rc = id_get(s, 'c', serial, 16, &v, &n);
     if (rc != 1) return rc;
     if (n <= sizeof *m) {
         free(v);
-        snprintf(s->err, sizeof s->err, "store: certificate record %.34s is truncated", k);
+        snprintf(s->err, sizeof s->err, "store: certificate record %s is truncated", k);
         return -1;
     }
     memcpy(m, v, sizeof *m);
@@ -725,7 +818,7 @@ int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *
     if (t) {
         *der = xmalloc(cap);
         *len = certpack_unpack(t, rec, reclen, *der, cap);
-        if (!*len) snprintf(s->err, sizeof s->err, "store: certificate record %.34s does not fit its template", k);
+        if (!*len) snprintf(s->err, sizeof s->err, "store: certificate record %s does not fit its template", k);
     }
     free(v);
     if (*len) return 1;
@@ -736,69 +829,88 @@ int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *
 
 struct dev_iter { int (*fn)(const uint8_t serial[16], void *); void *arg; };
 
+/* dev_iter_cb - one d/ key, binary (the serial's octets end it) */
 static int dev_iter_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
+{
+    struct dev_iter *di = arg;
+    (void)v; (void)vlen;
+    if (klen != DEV_KEY_LEN || (uint8_t)k[10] > 1) return 0;
+    return di->fn((const uint8_t *)k + DEV_KEY_LEN - 16, di->arg);
+}
+
+/* dev_iter_hex_cb - one d/ key of an old home (32 hex digits end it) */
+static int dev_iter_hex_cb(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 {
     struct dev_iter *di = arg;
     uint8_t serial[16];
     (void)v; (void)vlen;
-    if (klen < 32) return 0;
-    char hex[33];   /* keys are not NUL-terminated */
-    memcpy(hex, k + klen - 32, 32);
-    hex[32] = '\0';
-    for (int i = 0; i < 16; i++) {
-        unsigned int byte;
-        if (sscanf(hex + 2 * i, "%2X", &byte) != 1) return 0;
-        serial[i] = (uint8_t)byte;
-    }
+    if (klen < 32 || unhex(k + klen - 32, 16, serial) != 0) return 0;
     return di->fn(serial, di->arg);
 }
 
 int store_device_each(struct store *s, const uint8_t device[8], int usage,
                       int (*fn)(const uint8_t serial[16], void *), void *arg)
 {
-    char prefix[40], dev[17];
     struct dev_iter di = {fn, arg};
-    eui64_hex16(device, dev);
-    if (usage < 0) snprintf(prefix, sizeof prefix, "d/%s/", dev);
-    else snprintf(prefix, sizeof prefix, "d/%s/%s/", dev, usage ? "KA" : "DS");
-    return store_each_prefix(s, prefix, dev_iter_cb, &di);
+    if (s->hex_keys) {   /* an old home's certificates first: they are older */
+        char prefix[40], dev[17];
+        eui64_hex16(device, dev);
+        if (usage < 0) snprintf(prefix, sizeof prefix, "d/%s/", dev);
+        else snprintf(prefix, sizeof prefix, "d/%s/%s/", dev, usage ? "KA" : "DS");
+        if (store_each_range(s, prefix, strlen(prefix), dev_iter_hex_cb, &di) != 0) return -1;
+    }
+    char prefix[DEV_KEY_LEN];
+    size_t plen = dev_key(prefix, device, usage > 0);
+    if (usage < 0) plen--;   /* any usage: the device's keys */
+    return store_each_range(s, prefix, plen, dev_iter_cb, &di);
 }
 
-/* ids_known - one batched lookup of the keys "<tag>/<HEX of id>" for n
- * binary ids of len octets (a chunk's: RocksDB probes each table file once
- * for all of them); found[i] is 1 or 0; 0, or -1 with the error */
-static int ids_known(struct store *s, char tag, const uint8_t *ids, size_t len, size_t n, uint8_t *found)
+/* ids_lookup - one batched lookup of the keys "<tag>/<id>" (hex: as text)
+ * for those of n ids of len octets not yet found (a chunk's: RocksDB probes
+ * each table file once for all of them); sets found[i] to 1 for a hit;
+ * 0, or -1 with the error */
+static int ids_lookup(struct store *s, char tag, const uint8_t *ids, size_t len, size_t n,
+                      int hex, uint8_t *found)
 {
-    if (!s->db) return unavailable(s);
-    if (n == 0) return 0;
     /* per chunk, not per request */
-    size_t kl = 2 + 2 * len;
-    char *block = xmalloc(n * (kl + 1));
+    size_t stride = 2 + 2 * len + 1, m = 0;
+    char *block = xmalloc(n * stride);
     const char **keys = xmalloc(n * sizeof *keys);
-    size_t *klens = xmalloc(n * sizeof *klens);
+    size_t *klens = xmalloc(n * sizeof *klens), *which = xmalloc(n * sizeof *which);
     for (size_t i = 0; i < n; i++) {
-        char *k = block + i * (kl + 1);
-        k[0] = tag;
-        k[1] = '/';
-        hex_upper(ids + i * len, len, k + 2);
-        keys[i] = k;
-        klens[i] = kl;
+        if (found[i]) continue;
+        char *k = block + m * stride;
+        klens[m] = id_key(k, tag, ids + i * len, len, hex);
+        keys[m] = k;
+        which[m++] = i;
     }
-    rocksdb_pinnableslice_t **vals = xcalloc(n, sizeof *vals);
-    char **errs = xcalloc(n, sizeof *errs);
-    rocksdb_batched_multi_get_cf(s->db, s->ropts, cf_of(s, keys[0], kl), n, keys, klens, vals, errs, 0);
+    rocksdb_pinnableslice_t **vals = xcalloc(m ? m : 1, sizeof *vals);
+    char **errs = xcalloc(m ? m : 1, sizeof *errs);
+    if (m) rocksdb_batched_multi_get_cf(s->db, s->ropts, cf_of(s, keys[0], klens[0]), m, keys, klens, vals, errs, 0);
     int rc = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (errs[i] && rc == 0) rc = set_err(s, "get", errs[i]);
-        else free(errs[i]);
-        found[i] = vals[i] != NULL;
-        rocksdb_pinnableslice_destroy(vals[i]);
+    for (size_t j = 0; j < m; j++) {
+        if (errs[j] && rc == 0) rc = set_err(s, "get", errs[j]);
+        else free(errs[j]);
+        if (vals[j]) found[which[j]] = 1;
+        rocksdb_pinnableslice_destroy(vals[j]);
     }
     free(vals);
     free(errs);
     free(block);
     free(keys);
     free(klens);
+    free(which);
+    return rc;
+}
+
+/* ids_known - found[i] = 1 if <tag>/<id i> is there, else 0 (an old home's
+ * text keys are looked up for the misses); 0, or -1 with the error */
+static int ids_known(struct store *s, char tag, const uint8_t *ids, size_t len, size_t n, uint8_t *found)
+{
+    if (!s->db) return unavailable(s);
+    memset(found, 0, n);
+    int rc = ids_lookup(s, tag, ids, len, n, 0, found);
+    if (rc == 0 && s->hex_keys) rc = ids_lookup(s, tag, ids, len, n, 1, found);
     return rc;
 }
 
@@ -822,19 +934,15 @@ int store_keys_known_outside(struct store *s, const uint8_t (*hashes)[32], size_
 
 int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_t turn)
 {
-    char k[70], *v;
+    char *v;
     size_t n;
-    memcpy(k, "k/", 2);
-    hex_upper(key_hash, 32, k + 2);
-    int rc = store_get(s, k, 66, &v, &n);
+    int rc = id_get(s, 'k', key_hash, 32, &v, &n);
     if (rc != 1) return rc;
+    /* the serial: 16 octets, or 32 hex digits in an old home */
     uint8_t serial[16];
-    for (int i = 0; i < 16 && n >= 32; i++) {
-        unsigned int byte;
-        sscanf(v + 2 * i, "%2X", &byte);
-        serial[i] = (uint8_t)byte;
-    }
+    int ok = n == 16 ? (memcpy(serial, v, 16), 1) : n == 32 && unhex(v, 16, serial) == 0;
     free(v);
+    if (!ok) return 1;   /* the key is recorded; whose is unreadable: known */
     struct cert_meta m;
     uint8_t *der;
     size_t len;

@@ -408,6 +408,12 @@ static int has_serial(const struct serials_seen *ss, const uint8_t s[16])
     return 0;
 }
 
+/* hex_text - n octets as 2n upper-case hex digits and a NUL */
+static void hex_text(const uint8_t *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02X", in[i]);
+}
+
 /* add_cert - one certificate in its own committed WriteBatch */
 static void add_cert(struct fx *f, uint8_t seed, const uint8_t dev[8], int usage, uint64_t turn,
                      const uint8_t *der, size_t der_len)
@@ -468,16 +474,14 @@ static void test_certs_packed(void **state)
     store_wb_free(wb);
 
     /* stored sizes: the meta and the record, or the meta and the DER */
-    char k[40], *v;
+    char k[18] = "c/", *v;   /* c/<serial> */
     size_t n;
-    static const char HEX[] = "0123456789ABCDEF";
-    memcpy(k, "c/", 2);
-    for (int i = 0; i < 16; i++) k[2 + 2 * i] = HEX[s1[i] >> 4], k[3 + 2 * i] = HEX[s1[i] & 15];
-    assert_int_equal(store_get(f->s, k, 34, &v, &n), 1);
+    memcpy(k + 2, s1, 16);
+    assert_int_equal(store_get(f->s, k, sizeof k, &v, &n), 1);
     assert_int_equal(n, sizeof m + rl);
     free(v);
-    for (int i = 0; i < 16; i++) k[2 + 2 * i] = HEX[s2[i] >> 4], k[3 + 2 * i] = HEX[s2[i] & 15];
-    assert_int_equal(store_get(f->s, k, 34, &v, &n), 1);
+    memcpy(k + 2, s2, 16);
+    assert_int_equal(store_get(f->s, k, sizeof k, &v, &n), 1);
     assert_int_equal(n, sizeof m + dl);
     free(v);
 
@@ -506,9 +510,9 @@ static void test_certs_packed(void **state)
     memcpy(rv, &m, sizeof m);
     memcpy(rv + sizeof m, rec, rl);
     rv[sizeof m + 1] ^= 0xFF;   /* its id */
-    for (int i = 0; i < 16; i++) k[2 + 2 * i] = HEX[s3[i] >> 4], k[3 + 2 * i] = HEX[s3[i] & 15];
+    memcpy(k + 2, s3, 16);
     wb = store_wb_new(f->s);
-    store_wb_put(wb, k, 34, rv, sizeof m + rl);
+    store_wb_put(wb, k, sizeof k, rv, sizeof m + rl);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
     struct cert_meta got;
@@ -519,16 +523,15 @@ static void test_certs_packed(void **state)
     if (!strstr(store_error(f->s), "is missing")) fail_msg("error: %s", store_error(f->s));
 
     /* t/<id> holding other octets (ids that collide): refused, not overwritten */
-    char tk[2 + 2 * CERTPACK_ID_LEN];
-    memcpy(tk, "t/", 2);
-    for (int i = 0; i < CERTPACK_ID_LEN; i++) tk[2 + 2 * i] = HEX[t.id[i] >> 4], tk[3 + 2 * i] = HEX[t.id[i] & 15];
+    char tk[2 + 2 * CERTPACK_ID_LEN + 1] = "t/";
+    hex_text(t.id, CERTPACK_ID_LEN, tk + 2);
     wb = store_wb_new(f->s);
-    store_wb_put(wb, tk, sizeof tk, "other", 5);
+    store_wb_put(wb, tk, sizeof tk - 1, "other", 5);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
     assert_int_equal(store_template_put(f->s, &t), -1);
     if (!strstr(store_error(f->s), "ids collide")) fail_msg("error: %s", store_error(f->s));
-    assert_int_equal(store_get(f->s, tk, sizeof tk, &v, &n), 1);
+    assert_int_equal(store_get(f->s, tk, sizeof tk - 1, &v, &n), 1);
     assert_int_equal(n, 5);
     free(v);
 }
@@ -706,6 +709,119 @@ static void test_single_family_home(void **state)
     assert_int_equal(store_key_known(f->s, h7), 1);
 }
 
+/* test_hex_key_home - a home from before binary index keys (four families,
+ * no m/keys, its records keyed by hex text) finds its old certificates by
+ * serial, key and device, beside new ones written binary; a device whose
+ * octets spell the start of another's hex is not confused with it; a new
+ * home does not look for text keys at all */
+static void test_hex_key_home(void **state)
+{
+    struct fx *f = *state;
+    char err[512], *rerr = NULL, k[80], ser[33], hx[65], dev[17];
+    uint8_t s7[16], s8[16], s9[16], h7[32], h8[32], h9[32];
+    mk_serial(s7, 7); mk_serial(s8, 8); mk_serial(s9, 9);
+    mk_hash(h7, 7); mk_hash(h8, 8); mk_hash(h9, 9);
+    hex_text(s7, 16, ser);
+    hex_text(h7, 32, hx);
+
+    /* a new home: k/<HEX> written raw is not a recorded key */
+    struct store_batch *wb = store_wb_new(f->s);
+    snprintf(k, sizeof k, "k/%s", hx);
+    store_wb_put(wb, k, strlen(k), ser, 32);
+    assert_int_equal(store_wb_commit(f->s, wb), 0);
+    store_wb_free(wb);
+    assert_int_equal(store_key_known(f->s, h7), 0);
+    store_close(f->s);
+    f->s = NULL;
+
+    /* the old home: certificate 7, device "00DB1234" (octets 30 30 44 42 ...),
+     * and one of device 00-DB-12-34-56-78-90-A4, whose text key begins
+     * "d/00DB1234": the octets of the first device */
+    const uint8_t dev_a[8] = {'0', '0', 'D', 'B', '1', '2', '3', '4'};
+    const uint8_t dev_b[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA4};
+    const uint8_t der[4] = {0x30, 0x02, 0x05, 0x00};
+    snprintf(f->db, sizeof f->db, "%s/old", f->dir);
+    rocksdb_options_t *o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(o, 1);
+    rocksdb_options_set_create_missing_column_families(o, 1);
+    const char *names[4] = {"default", "certs", "devices", "keys"};
+    const rocksdb_options_t *cfo[4] = {o, o, o, o};
+    rocksdb_column_family_handle_t *cf[4];
+    rocksdb_t *db = rocksdb_open_column_families(o, f->db, 4, names, cfo, cf, &rerr);
+    assert_null(rerr);
+    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+    struct cert_meta m = {.turn = 3, .issued_at = 1795380007, .usage = 1};
+    memcpy(m.device, dev_a, 8);
+    uint8_t v[sizeof m + sizeof der];
+    memcpy(v, &m, sizeof m);
+    memcpy(v + sizeof m, der, sizeof der);
+    snprintf(k, sizeof k, "c/%s", ser);
+    rocksdb_put_cf(db, wo, cf[1], k, strlen(k), (const char *)v, sizeof v, &rerr);
+    hex_text(dev_a, 8, dev);
+    snprintf(k, sizeof k, "d/%s/KA/%s", dev, ser);
+    rocksdb_put_cf(db, wo, cf[2], k, strlen(k), "", 0, &rerr);
+    snprintf(k, sizeof k, "k/%s", hx);
+    rocksdb_put_cf(db, wo, cf[3], k, strlen(k), ser, 32, &rerr);
+    hex_text(dev_b, 8, dev);
+    hex_text(s9, 16, ser);
+    snprintf(k, sizeof k, "d/%s/DS/%s", dev, ser);
+    rocksdb_put_cf(db, wo, cf[2], k, strlen(k), "", 0, &rerr);
+    assert_null(rerr);
+    rocksdb_writeoptions_destroy(wo);
+    for (int i = 0; i < 4; i++) rocksdb_column_family_handle_destroy(cf[i]);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+
+    for (int pass = 0; pass < 2; pass++) {   /* read-write, then read-only */
+        f->s = store_open(f->db, pass ? STORE_READ_ONLY : STORE_READ_WRITE, err, sizeof err);
+        if (!f->s) fail_msg("store_open(old home): %s", err);
+        if (!pass) add_cert(f, 8, dev_a, 0, 4, der, sizeof der);   /* binary keys */
+        assert_int_equal(store_serial_known(f->s, s7), 1);
+        assert_int_equal(store_serial_known(f->s, s8), 1);
+        assert_int_equal(store_key_known(f->s, h7), 1);
+        assert_int_equal(store_key_known(f->s, h8), 1);
+        assert_int_equal(store_key_known(f->s, h9), 0);
+        struct cert_meta got;
+        uint8_t *d;
+        size_t len;
+        assert_int_equal(store_cert_get(f->s, s7, &got, &d, &len), 1);
+        assert_int_equal(len, sizeof der);
+        assert_memory_equal(d, der, sizeof der);
+        assert_int_equal(got.turn, 3);
+        free(d);
+        assert_int_equal(store_key_known_outside(f->s, h7, 3), 0);
+        assert_int_equal(store_key_known_outside(f->s, h7, 4), 1);
+        /* batched: a miss, the old one, the new one */
+        uint8_t sers[3][16], hs[3][32], known[3] = {9, 9, 9};
+        memcpy(sers[0], s9, 16); memcpy(sers[1], s7, 16); memcpy(sers[2], s8, 16);
+        memcpy(hs[0], h9, 32); memcpy(hs[1], h7, 32); memcpy(hs[2], h8, 32);
+        assert_int_equal(store_serials_known(f->s, (const uint8_t (*)[16])sers, 3, known), 0);
+        assert_int_equal(known[0], 0);
+        assert_int_equal(known[1], 1);
+        assert_int_equal(known[2], 1);
+        assert_int_equal(store_keys_known_outside(f->s, (const uint8_t (*)[32])hs, 3, 4, known), 0);
+        assert_int_equal(known[0], 0);
+        assert_int_equal(known[1], 1);   /* turn 3's */
+        assert_int_equal(known[2], 0);   /* turn 4's own */
+        /* by device: the old (KA) first, then the new (DS); not device b's */
+        struct serials_seen ss = {0};
+        assert_int_equal(store_device_each(f->s, dev_a, -1, collect_serial, &ss), 0);
+        assert_int_equal(ss.n, 2);
+        assert_memory_equal(ss.s[0], s7, 16);
+        assert_memory_equal(ss.s[1], s8, 16);
+        memset(&ss, 0, sizeof ss);
+        assert_int_equal(store_device_each(f->s, dev_a, 0, collect_serial, &ss), 0);
+        assert_int_equal(ss.n, 1);
+        assert_memory_equal(ss.s[0], s8, 16);
+        memset(&ss, 0, sizeof ss);
+        assert_int_equal(store_device_each(f->s, dev_b, -1, collect_serial, &ss), 0);
+        assert_int_equal(ss.n, 1);
+        assert_memory_equal(ss.s[0], s9, 16);
+        store_close(f->s);
+        f->s = NULL;
+    }
+}
+
 static int count_kv(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
 {
     (void)k; (void)klen; (void)v; (void)vlen;
@@ -786,6 +902,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_certs_packed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_known_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_family_home, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hex_key_home, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
     };
