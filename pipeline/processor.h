@@ -22,7 +22,7 @@
 #include "home.h"
 #include "store.h"
 
-#define CHUNK_REQUESTS 512
+#define CHUNK_REQUESTS 256   /* 512 held 5-6 MiB more at the peak of a batch, for 1-2% less CPU */
 
 struct processor;
 

@@ -63,7 +63,7 @@ stop_mid() {
     [ "$st" = processing ] || soft_fail "SIG$sig: the batch is '$st' after the stop, expected processing"
     { [ "$done" -gt "$LAST_DONE" ] && [ "$done" -lt "$N" ]; } \
         || soft_fail "SIG$sig: progress $done after the stop, expected between $((LAST_DONE + 1)) and $((N - 1))"
-    [ $((done % 512)) = 0 ] || echo "(progress $done is not a multiple of 512)"
+    [ $((done % 256)) = 0 ] || echo "(progress $done is not a multiple of 256)"
     [ ! -e "$RESP" ] || soft_fail "SIG$sig: a response was published for an unfinished batch"
     LAST_DONE=$done
     smki audit verify --home "$H" >audit-$sig.log 2>&1 || soft_fail "SIG$sig: audit verify: $(head -n 2 audit-$sig.log | tr '\n' ' ')"

@@ -174,7 +174,7 @@ BIG=processing:*)
     d=${s2##*:}
     [ "$d" -lt "$N" ] || fail "the batch completed although it was suspended at '$got'"
     [ ! -e "$(response_path "$H" "$PARTY_A" BIG)" ] || fail "a response was published while suspended"
-    [ $((d % 512)) -eq 0 ] || soft_fail "the suspended batch stopped at $d CSRs, not at a chunk boundary (512)"
+    [ $((d % 256)) -eq 0 ] || soft_fail "the suspended batch stopped at $d CSRs, not at a chunk boundary (256)"
     echo "suspended at $d of $N CSRs"
     ;;
 *) fail "the batch did not start processing within 8 s: '$got' ($(tail -n 3 daemonB.log))" ;;
