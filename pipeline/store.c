@@ -167,7 +167,7 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     /* each open file writer (the WAL, a flush's or a compaction's table
      * file) buffers up to this much; RocksDB's 1 MiB default held 4 MB at the
      * peak of a 50,000-CSR drain (massif), three or four writers at once.
-     * 256 KiB: peak RSS -2 MiB for a batch, -4 for a night; see README Memory */
+     * 256 KiB: peak RSS -2 MiB for a batch, -3 for a night; see README Memory */
     rocksdb_options_set_writable_file_max_buffer_size(s->opts, 256u << 10);
     s->table = rocksdb_block_based_options_create();
     s->bloom = rocksdb_filterpolicy_create_bloom_full(10);   /* table-file lookups that miss */
@@ -592,8 +592,8 @@ int store_batch_each(struct store *s, uint64_t first_turn,
  *   k/<SHA-256 of the point 32>                the serial (16)
  * Homes made before 2026-12-07 wrote them as hex text (c/<32 HEX>,
  * d/<16 HEX>/<DS|KA>/<32 HEX>, k/<64 HEX> holding 32 HEX), twice the
- * octets in every memtable, table file and cache block (a night's peak RSS
- * 69 -> 59-60 MiB).  A home made since holds m/keys = "binary"; in one
+ * octets in every memtable, table file and cache block (peak RSS of a
+ * 50,000-CSR drain 54 -> 50 MiB, of a night 72 -> 67-68; README Memory).  A home made since holds m/keys = "binary"; in one
  * without it (s->hex_keys) a lookup that misses the binary key tries the
  * text key too, so its old certificates are still found, and new ones are
  * written binary beside them.  The two forms cannot be taken for each
@@ -908,6 +908,7 @@ static int ids_lookup(struct store *s, char tag, const uint8_t *ids, size_t len,
 static int ids_known(struct store *s, char tag, const uint8_t *ids, size_t len, size_t n, uint8_t *found)
 {
     if (!s->db) return unavailable(s);
+    if (n == 0) return 0;
     memset(found, 0, n);
     int rc = ids_lookup(s, tag, ids, len, n, 0, found);
     if (rc == 0 && s->hex_keys) rc = ids_lookup(s, tag, ids, len, n, 1, found);
