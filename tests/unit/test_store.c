@@ -408,6 +408,18 @@ static int has_serial(const struct serials_seen *ss, const uint8_t s[16])
     return 0;
 }
 
+/* expect_device - store_device_each(dev, usage) lists n serials: first,
+ * then second (in that order) */
+static void expect_device(struct store *s, const uint8_t dev[8], int usage, int n,
+                          const uint8_t *first, const uint8_t *second)
+{
+    struct serials_seen ss = {0};
+    assert_int_equal(store_device_each(s, dev, usage, collect_serial, &ss), 0);
+    assert_int_equal(ss.n, n);
+    if (n > 0) assert_memory_equal(ss.s[0], first, 16);
+    if (n > 1) assert_memory_equal(ss.s[1], second, 16);
+}
+
 /* hex_text - n octets as 2n upper-case hex digits and a NUL */
 static void hex_text(const uint8_t *in, size_t n, char *out)
 {
@@ -613,24 +625,12 @@ static void test_certs(void **state)
     assert_int_equal(ss.n, 2);
     assert_true(has_serial(&ss, s1));
     assert_true(has_serial(&ss, s2));
-    memset(&ss, 0, sizeof ss);
-    assert_int_equal(store_device_each(f->s, dev1, 0 /* DS */, collect_serial, &ss), 0);
-    assert_int_equal(ss.n, 1);
-    assert_memory_equal(ss.s[0], s1, 16);
-    memset(&ss, 0, sizeof ss);
-    assert_int_equal(store_device_each(f->s, dev1, 1 /* KA */, collect_serial, &ss), 0);
-    assert_int_equal(ss.n, 1);
-    assert_memory_equal(ss.s[0], s2, 16);
-    memset(&ss, 0, sizeof ss);
-    assert_int_equal(store_device_each(f->s, dev2, -1, collect_serial, &ss), 0);
-    assert_int_equal(ss.n, 1);
-    assert_memory_equal(ss.s[0], s3, 16);
-    memset(&ss, 0, sizeof ss);
-    assert_int_equal(store_device_each(f->s, dev2, 1, collect_serial, &ss), 0);
-    assert_int_equal(ss.n, 0);
+    expect_device(f->s, dev1, 0 /* DS */, 1, s1, NULL);
+    expect_device(f->s, dev1, 1 /* KA */, 1, s2, NULL);
+    expect_device(f->s, dev2, -1, 1, s3, NULL);
+    expect_device(f->s, dev2, 1, 0, NULL, NULL);
     const uint8_t dev0[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA3};
-    assert_int_equal(store_device_each(f->s, dev0, -1, collect_serial, &ss), 0);
-    assert_int_equal(ss.n, 0);
+    expect_device(f->s, dev0, -1, 0, NULL, NULL);
 }
 
 /* test_key_known_outside - same turn 0, other turn 1, unknown key 0 */
@@ -804,19 +804,9 @@ static void test_hex_key_home(void **state)
         assert_int_equal(known[1], 1);   /* turn 3's */
         assert_int_equal(known[2], 0);   /* turn 4's own */
         /* by device: the old (KA) first, then the new (DS); not device b's */
-        struct serials_seen ss = {0};
-        assert_int_equal(store_device_each(f->s, dev_a, -1, collect_serial, &ss), 0);
-        assert_int_equal(ss.n, 2);
-        assert_memory_equal(ss.s[0], s7, 16);
-        assert_memory_equal(ss.s[1], s8, 16);
-        memset(&ss, 0, sizeof ss);
-        assert_int_equal(store_device_each(f->s, dev_a, 0, collect_serial, &ss), 0);
-        assert_int_equal(ss.n, 1);
-        assert_memory_equal(ss.s[0], s8, 16);
-        memset(&ss, 0, sizeof ss);
-        assert_int_equal(store_device_each(f->s, dev_b, -1, collect_serial, &ss), 0);
-        assert_int_equal(ss.n, 1);
-        assert_memory_equal(ss.s[0], s9, 16);
+        expect_device(f->s, dev_a, -1, 2, s7, s8);
+        expect_device(f->s, dev_a, 0, 1, s8, NULL);
+        expect_device(f->s, dev_b, -1, 1, s9, NULL);
         store_close(f->s);
         f->s = NULL;
     }
