@@ -709,6 +709,63 @@ static void test_single_family_home(void **state)
     assert_int_equal(store_key_known(f->s, h7), 1);
 }
 
+/* an older home: four families, no m/keys, records written raw with the
+ * text keys of before 2026-12-07 (store.c, KEYS) */
+struct old_home {
+    rocksdb_options_t *o;
+    rocksdb_t *db;
+    rocksdb_column_family_handle_t *cf[4];
+    rocksdb_writeoptions_t *wo;
+};
+
+static void old_home_open(struct old_home *oh, const char *dir)
+{
+    char *rerr = NULL;
+    oh->o = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(oh->o, 1);
+    rocksdb_options_set_create_missing_column_families(oh->o, 1);
+    const char *names[4] = {"default", "certs", "devices", "keys"};
+    const rocksdb_options_t *cfo[4] = {oh->o, oh->o, oh->o, oh->o};
+    oh->db = rocksdb_open_column_families(oh->o, dir, 4, names, cfo, oh->cf, &rerr);
+    if (rerr) fail_msg("old home: %s", rerr);
+    oh->wo = rocksdb_writeoptions_create();
+}
+
+/* old_home_cert - a certificate's text records: c/ (with der), d/, and k/
+ * (with hash) */
+static void old_home_cert(struct old_home *oh, const uint8_t serial[16], const uint8_t *hash,
+                          const uint8_t dev[8], int usage, uint64_t turn, const uint8_t *der, size_t der_len)
+{
+    char k[80], ser[33], dv[17], hx[65], *rerr = NULL;
+    hex_text(serial, 16, ser);
+    hex_text(dev, 8, dv);
+    if (der) {
+        struct cert_meta m = {.turn = turn, .issued_at = 1795380007, .usage = (uint8_t)usage};
+        memcpy(m.device, dev, 8);
+        uint8_t v[sizeof m + 64];
+        memcpy(v, &m, sizeof m);
+        memcpy(v + sizeof m, der, der_len);
+        snprintf(k, sizeof k, "c/%s", ser);
+        rocksdb_put_cf(oh->db, oh->wo, oh->cf[1], k, strlen(k), (const char *)v, sizeof m + der_len, &rerr);
+    }
+    snprintf(k, sizeof k, "d/%s/%s/%s", dv, usage ? "KA" : "DS", ser);
+    if (!rerr) rocksdb_put_cf(oh->db, oh->wo, oh->cf[2], k, strlen(k), "", 0, &rerr);
+    if (hash && !rerr) {
+        hex_text(hash, 32, hx);
+        snprintf(k, sizeof k, "k/%s", hx);
+        rocksdb_put_cf(oh->db, oh->wo, oh->cf[3], k, strlen(k), ser, 32, &rerr);
+    }
+    if (rerr) fail_msg("old home: %s", rerr);
+}
+
+static void old_home_close(struct old_home *oh)
+{
+    rocksdb_writeoptions_destroy(oh->wo);
+    for (int i = 0; i < 4; i++) rocksdb_column_family_handle_destroy(oh->cf[i]);
+    rocksdb_close(oh->db);
+    rocksdb_options_destroy(oh->o);
+}
+
 /* test_hex_key_home - a home from before binary index keys (four families,
  * no m/keys, its records keyed by hex text) finds its old certificates by
  * serial, key and device, beside new ones written binary; a device whose
@@ -717,7 +774,7 @@ static void test_single_family_home(void **state)
 static void test_hex_key_home(void **state)
 {
     struct fx *f = *state;
-    char err[512], *rerr = NULL, k[80], ser[33], hx[65], dev[17];
+    char err[512], k[80], ser[33], hx[65];
     uint8_t s7[16], s8[16], s9[16], h7[32], h8[32], h9[32];
     mk_serial(s7, 7); mk_serial(s8, 8); mk_serial(s9, 9);
     mk_hash(h7, 7); mk_hash(h8, 8); mk_hash(h9, 9);
@@ -741,36 +798,11 @@ static void test_hex_key_home(void **state)
     const uint8_t dev_b[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA4};
     const uint8_t der[4] = {0x30, 0x02, 0x05, 0x00};
     snprintf(f->db, sizeof f->db, "%s/old", f->dir);
-    rocksdb_options_t *o = rocksdb_options_create();
-    rocksdb_options_set_create_if_missing(o, 1);
-    rocksdb_options_set_create_missing_column_families(o, 1);
-    const char *names[4] = {"default", "certs", "devices", "keys"};
-    const rocksdb_options_t *cfo[4] = {o, o, o, o};
-    rocksdb_column_family_handle_t *cf[4];
-    rocksdb_t *db = rocksdb_open_column_families(o, f->db, 4, names, cfo, cf, &rerr);
-    assert_null(rerr);
-    rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-    struct cert_meta m = {.turn = 3, .issued_at = 1795380007, .usage = 1};
-    memcpy(m.device, dev_a, 8);
-    uint8_t v[sizeof m + sizeof der];
-    memcpy(v, &m, sizeof m);
-    memcpy(v + sizeof m, der, sizeof der);
-    snprintf(k, sizeof k, "c/%s", ser);
-    rocksdb_put_cf(db, wo, cf[1], k, strlen(k), (const char *)v, sizeof v, &rerr);
-    hex_text(dev_a, 8, dev);
-    snprintf(k, sizeof k, "d/%s/KA/%s", dev, ser);
-    rocksdb_put_cf(db, wo, cf[2], k, strlen(k), "", 0, &rerr);
-    snprintf(k, sizeof k, "k/%s", hx);
-    rocksdb_put_cf(db, wo, cf[3], k, strlen(k), ser, 32, &rerr);
-    hex_text(dev_b, 8, dev);
-    hex_text(s9, 16, ser);
-    snprintf(k, sizeof k, "d/%s/DS/%s", dev, ser);
-    rocksdb_put_cf(db, wo, cf[2], k, strlen(k), "", 0, &rerr);
-    assert_null(rerr);
-    rocksdb_writeoptions_destroy(wo);
-    for (int i = 0; i < 4; i++) rocksdb_column_family_handle_destroy(cf[i]);
-    rocksdb_close(db);
-    rocksdb_options_destroy(o);
+    struct old_home oh;
+    old_home_open(&oh, f->db);
+    old_home_cert(&oh, s7, h7, dev_a, 1, 3, der, sizeof der);
+    old_home_cert(&oh, s9, NULL, dev_b, 0, 3, NULL, 0);   /* its device entry alone */
+    old_home_close(&oh);
 
     for (int pass = 0; pass < 2; pass++) {   /* read-write, then read-only */
         f->s = store_open(f->db, pass ? STORE_READ_ONLY : STORE_READ_WRITE, err, sizeof err);
