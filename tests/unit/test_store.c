@@ -740,6 +740,7 @@ static void old_home_cert(struct old_home *oh, const uint8_t serial[16], const u
     hex_text(serial, 16, ser);
     hex_text(dev, 8, dv);
     if (der) {
+        assert_true(der_len <= 64);
         struct cert_meta m = {.turn = turn, .issued_at = 1795380007, .usage = (uint8_t)usage};
         memcpy(m.device, dev, 8);
         uint8_t v[sizeof m + 64];
