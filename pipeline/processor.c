@@ -885,10 +885,10 @@ static int process_batch(struct processor *p, struct batch *b, int (*stop)(void 
     struct timespec wcpu0;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &wcpu0);
     /* a chunk in each worker of validate and sign, one in parse, one with
-     * the writer, two to spare: 8 chunks (4,096 requests, 8 MB) for two
-     * workers.  12 were no faster (50k drains, four interleaved runs each:
-     * 2.32-2.65 s against 2.14-2.54 for 8 and 2.15-2.59 for 6) and held
-     * 4-6 MiB more */
+     * the writer, two to spare: 8 chunks (2,048 requests, about 4 MB) for
+     * two workers.  12 were no faster (50k drains with chunks of 512, four
+     * interleaved runs each: 2.32-2.65 s against 2.14-2.54 for 8 and
+     * 2.15-2.59 for 6) and held 4-6 MiB more */
     size_t pool = (size_t)p->nworkers * 2 + 4;
     j.free_q = chanq_new(pool);
     j.to_validate = chanq_new(pool);

@@ -687,8 +687,8 @@ int store_template_put(struct store *s, const struct cert_tmpl *t)
     size_t oldlen;
     memcpy(k, "t/", 2);
     hex_upper(t->id, CERTPACK_ID_LEN, k + 2);
-    size_t cap = 16 + 8 * CERTPACK_FIELDS_MAX + t->tbs_len + t->alg_len;
-    uint8_t *enc = xmalloc(cap);
+    size_t cap = certpack_tmpl_size(t);
+    uint8_t *enc = xmalloc(cap ? cap : 1);
     size_t n = certpack_tmpl_encode(t, enc, cap);
     if (!n) {
         free(enc);

@@ -37,6 +37,18 @@ static int tmpl_ok(const struct cert_tmpl *t)
     return 1;
 }
 
+/* enc_len - octets of a template's stored form: magic, three u32s, a
+ * (off, len) pair per field, the TBS and the algorithm */
+static size_t enc_len(size_t nfield, size_t tbs_len, size_t alg_len)
+{
+    return 16 + 8 * nfield + tbs_len + alg_len;
+}
+
+size_t certpack_tmpl_size(const struct cert_tmpl *t)
+{
+    return tmpl_ok(t) ? enc_len(t->nfield, t->tbs_len, t->alg_len) : 0;
+}
+
 static size_t fields_len(const struct cert_tmpl *t)
 {
     size_t n = 0;
@@ -46,9 +58,8 @@ static size_t fields_len(const struct cert_tmpl *t)
 
 size_t certpack_tmpl_encode(const struct cert_tmpl *t, uint8_t *out, size_t cap)
 {
-    if (!tmpl_ok(t)) return 0;
-    size_t need = 4 + 12 + 8 * t->nfield + t->tbs_len + t->alg_len;
-    if (need > cap) return 0;
+    size_t need = certpack_tmpl_size(t);
+    if (!need || need > cap) return 0;
     memcpy(out, TMPL_MAGIC, 4);
     put32(out + 4, (uint32_t)t->tbs_len);
     put32(out + 8, (uint32_t)t->alg_len);
@@ -65,8 +76,8 @@ size_t certpack_tmpl_encode(const struct cert_tmpl *t, uint8_t *out, size_t cap)
 
 int certpack_tmpl_id(struct cert_tmpl *t)
 {
-    if (!tmpl_ok(t)) return -1;
-    size_t cap = 16 + 8 * t->nfield + t->tbs_len + t->alg_len;
+    size_t cap = certpack_tmpl_size(t);
+    if (!cap) return -1;
     uint8_t *buf = xmalloc(cap), md[32];
     size_t n = certpack_tmpl_encode(t, buf, cap);
     if (n) sha256(buf, n, md);
@@ -83,7 +94,7 @@ int certpack_tmpl_decode(const uint8_t *in, size_t len, struct cert_tmpl *t, uin
     if (len < 16 || memcmp(in, TMPL_MAGIC, 4) != 0) return -1;
     uint32_t tbs_len = get32(in + 4), alg_len = get32(in + 8), nfield = get32(in + 12);
     if (nfield > CERTPACK_FIELDS_MAX || tbs_len > TMPL_MAX || alg_len > TMPL_MAX ||
-        len != 16 + 8 * (size_t)nfield + tbs_len + alg_len)
+        len != enc_len(nfield, tbs_len, alg_len))
         return -1;
     uint8_t *copy = xmalloc(len);
     memcpy(copy, in, len);
@@ -111,7 +122,7 @@ int certpack_tmpl_decode(const uint8_t *in, size_t len, struct cert_tmpl *t, uin
 size_t certpack_pack(const struct cert_tmpl *t, const uint8_t *der, size_t der_len,
                      uint8_t *out, size_t cap)
 {
-    if (!tmpl_ok(t) || der_len < 2) return 0;
+    if (!tmpl_ok(t)) return 0;
     /* the length of a signature decides the header; find it from the end */
     size_t fixed = t->tbs_len + t->alg_len + 3;
     if (der_len <= fixed) return 0;

@@ -45,6 +45,9 @@ struct cert_tmpl {
     uint8_t id[CERTPACK_ID_LEN];   /* set by certpack_tmpl_id / _decode */
 };
 
+/* certpack_tmpl_size - the length of t's stored form; 0 if t is malformed */
+size_t certpack_tmpl_size(const struct cert_tmpl *t);
+
 /* certpack_tmpl_encode - the stored form of t into out (cap octets);
  * returns its length, or 0 if it does not fit or t is malformed */
 size_t certpack_tmpl_encode(const struct cert_tmpl *t, uint8_t *out, size_t cap);

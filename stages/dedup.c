@@ -2,9 +2,9 @@
  * Two open-addressing tables (linear probing, at most three quarters full,
  * sized for the batch): device+usage as a 64-bit device and a usage octet
  * (0: empty slot), key hashes whole (32 octets and a used octet), placed by
- * their first 8.  About 42 octets of table per request a batch may hold:
- * 2.8 MB for 50,000 (it was 128 octets a request at half full, with 16-octet
- * device slots). */
+ * their first 8.  42 octets a slot, four slots for three requests: about
+ * 56 octets a request a batch may hold, 2.8 MB for 50,000 (it was 128 octets
+ * a request at half full, with 16-octet device slots). */
 #include "dedup.h"
 
 #include <stdio.h>

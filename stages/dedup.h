@@ -10,7 +10,7 @@
  * The store-wide key check is the caller's callback (the key index lives in
  * the store, which stages do not see).
  * Memory: two open-addressing tables sized for the batch at dedup_new (about
- * 42 octets a request), and a per-chunk scratch for the batched key lookup
+ * 56 octets a request), and a per-chunk scratch for the batched key lookup
  * (grown once, kept).
  */
 #ifndef SMKI_DEDUP_H

@@ -84,7 +84,7 @@ else
     # no write-ahead log is left for every later command to replay
     wal=$(find "$M/db" -name '*.log' -size +0 | head -n 3)
     [ -z "$wal" ] || fail "run --drain left a write-ahead log to replay: $(cd "$M/db" && ls -l $wal)"
-    # issue 7's memory target: peak RSS at most 128 MiB for 50,000 CSRs (51-55
+    # issue 7's memory target: peak RSS at most 128 MiB for 50,000 CSRs (44-46
     # MiB measured; sampled every 0.1 s, so the last tenth of a second before
     # the exit may go unseen)
     [ "${LIM_HWM_KB:-0}" -gt 0 ] || fail "50,000 CSRs: no resident-set sample was taken"
