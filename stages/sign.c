@@ -170,38 +170,6 @@ static const char *ossl_reason(char *buf, size_t len)
     return buf;
 }
 
-/* der_read - read one TLV at *p (< end) with a definite, minimal length and a
- * single-octet tag; sets tag, content and content length, advances *p past
- * it.  0 or -1 when malformed or truncated. */
-static int der_read(const uint8_t **p, const uint8_t *end, uint8_t *tag,
-                    const uint8_t **content, size_t *clen)
-{
-    const uint8_t *q = *p;
-    size_t len;
-    if (end - q < 2 || (q[0] & 0x1f) == 0x1f)
-        return -1;
-    *tag = q[0];
-    len = q[1];
-    q += 2;
-    if (len & 0x80) {
-        size_t n = len & 0x7f;
-        if (n == 0 || n > 3 || (size_t)(end - q) < n || q[0] == 0)
-            return -1;
-        len = 0;
-        for (size_t i = 0; i < n; i++)
-            len = len << 8 | q[i];
-        q += n;
-        if (len < 0x80)
-            return -1;   /* not minimal */
-    }
-    if ((size_t)(end - q) < len)
-        return -1;
-    *content = q;
-    *clen = len;
-    *p = q + len;
-    return 0;
-}
-
 /* oid_encode - dotted text to OID content octets; 0, or -1 if malformed
  * (fewer than two arcs, first arc > 2, second arc > 39 under 0 or 1, empty
  * arcs, leading zeros, non-digits, arcs beyond 64 bits, too long) */
@@ -513,32 +481,21 @@ static int is_p256(const EVP_PKEY *k)
 /* ca_subject_locate - find the subject Name inside the CA certificate's DER */
 static int ca_subject_locate(struct signer *s)
 {
-    const uint8_t *p = s->ca_der, *end = s->ca_der + s->ca_der_len, *c, *q, *tend;
-    uint8_t tag;
-    size_t clen;
-    if (der_read(&p, end, &tag, &c, &clen) || tag != 0x30)
+    struct der_cur top, cert, tbs;
+    struct der_tlv subject;
+    der_init(&top, s->ca_der, s->ca_der_len);
+    if (der_enter(&top, DER_SEQUENCE, &cert, NULL) || der_enter(&cert, DER_SEQUENCE, &tbs, NULL))
         return -1;
-    q = c;
-    end = c + clen;
-    if (der_read(&q, end, &tag, &c, &clen) || tag != 0x30)   /* tbsCertificate */
+    if (der_peek_tag(&tbs) == DER_CONTEXT_CONS(0) && der_expect(&tbs, DER_CONTEXT_CONS(0), NULL))
+        return -1;                                          /* version */
+    if (der_expect(&tbs, DER_INTEGER, NULL) ||              /* serialNumber */
+        der_expect(&tbs, DER_SEQUENCE, NULL) ||             /* signature */
+        der_expect(&tbs, DER_SEQUENCE, NULL) ||             /* issuer */
+        der_expect(&tbs, DER_SEQUENCE, NULL) ||             /* validity */
+        der_expect(&tbs, DER_SEQUENCE, &subject))           /* subject */
         return -1;
-    q = c;
-    tend = c + clen;
-    if (der_read(&q, tend, &tag, &c, &clen))                 /* version or serial */
-        return -1;
-    if (tag == 0xa0 && der_read(&q, tend, &tag, &c, &clen))  /* serial */
-        return -1;
-    if (tag != 0x02 || der_read(&q, tend, &tag, &c, &clen) || tag != 0x30)  /* signature */
-        return -1;
-    if (der_read(&q, tend, &tag, &c, &clen) || tag != 0x30)  /* issuer */
-        return -1;
-    if (der_read(&q, tend, &tag, &c, &clen) || tag != 0x30)  /* validity */
-        return -1;
-    p = q;
-    if (der_read(&q, tend, &tag, &c, &clen) || tag != 0x30)  /* subject */
-        return -1;
-    s->subject = p;
-    s->subject_len = (size_t)(q - p);
+    s->subject = subject.start;
+    s->subject_len = der_tlv_size(&subject);
     return 0;
 }
 
@@ -788,11 +745,7 @@ int sign_reissue(struct sign_session *ss, struct request *req, time_t now)
 /* check_der_int - a positive, minimally encoded INTEGER of 1..maxlen octets */
 static int check_der_int(const uint8_t *c, size_t len, size_t maxlen)
 {
-    if (len == 0 || len > maxlen || (c[0] & 0x80))
-        return -1;
-    if (len > 1 && c[0] == 0 && !(c[1] & 0x80))
-        return -1;
-    return 0;
+    return der_integer_check(c, len) || len > maxlen || (c[0] & 0x80) ? -1 : 0;
 }
 
 /* check_utctime - YYMMDDHHMMSSZ with plausible field values */
@@ -816,19 +769,20 @@ static int check_cheap(const struct signer *s, const struct request *req, char *
                        size_t errlen)
 {
     const struct tmpl *t = &s->t;
-    const uint8_t *p = req->cert, *end, *c, *tbs, *q;
-    uint8_t tag, ski[8];
-    size_t clen, prev = 0;
+    const uint8_t *c, *tbs;
+    uint8_t ski[8];
+    size_t prev = 0;
+    struct der_cur top, cert, bits, sig;
+    struct der_tlv bs, r, sv;
 
     if (req->cert_len == 0 || req->cert_len > REQ_CERT_MAX)
         return fail(err, errlen, "certificate length %u out of range", req->cert_len);
-    end = req->cert + req->cert_len;
-    if (der_read(&p, end, &tag, &c, &clen) || tag != 0x30 || p != end)
+    der_init(&top, req->cert, req->cert_len);
+    if (der_enter(&top, DER_SEQUENCE, &cert, NULL) || der_finish(&top))
         return fail(err, errlen, "certificate: outer SEQUENCE malformed or trailing octets");
-    q = c;
-    if ((size_t)(end - q) < t->len + sizeof ALG_ECDSA_SHA256)
+    if (der_left(&cert) < t->len + sizeof ALG_ECDSA_SHA256)
         return fail(err, errlen, "certificate shorter than the template");
-    tbs = q;
+    tbs = cert.p;
     /* fixed regions of the TBS: everything between the varying fields */
     for (int m = MK_SERIAL; m <= MK_COUNT; m++) {
         size_t upto = m < MK_COUNT ? t->off[m] : t->len;
@@ -838,24 +792,18 @@ static int check_cheap(const struct signer *s, const struct request *req, char *
         if (m < MK_COUNT)
             prev = upto + MARK_LEN[m];
     }
-    q += t->len;
-    if (memcmp(q, ALG_ECDSA_SHA256, sizeof ALG_ECDSA_SHA256) != 0)
+    cert.p += t->len;
+    if (memcmp(cert.p, ALG_ECDSA_SHA256, sizeof ALG_ECDSA_SHA256) != 0)
         return fail(err, errlen, "signatureAlgorithm is not ecdsa-with-SHA256");
-    q += sizeof ALG_ECDSA_SHA256;
-    if (der_read(&q, end, &tag, &c, &clen) || tag != 0x03 || q != end || clen < 2 || c[0] != 0)
+    cert.p += sizeof ALG_ECDSA_SHA256;
+    if (der_expect(&cert, DER_BIT_STRING, &bs) || der_finish(&cert) || bs.len < 2 || bs.val[0] != 0)
         return fail(err, errlen, "signatureValue BIT STRING malformed");
-    {
-        const uint8_t *sp = c + 1, *send = c + clen, *sc, *r, *sv;
-        size_t sclen, rlen, svlen;
-        if (der_read(&sp, send, &tag, &sc, &sclen) || tag != 0x30 || sp != send)
-            return fail(err, errlen, "ECDSA-Sig-Value is not one SEQUENCE");
-        sp = sc;
-        send = sc + sclen;
-        if (der_read(&sp, send, &tag, &r, &rlen) || tag != 0x02 || check_der_int(r, rlen, 33) ||
-            der_read(&sp, send, &tag, &sv, &svlen) || tag != 0x02 ||
-            check_der_int(sv, svlen, 33) || sp != send)
-            return fail(err, errlen, "ECDSA-Sig-Value: r and s must be two positive DER INTEGERs");
-    }
+    der_init(&bits, bs.val + 1, bs.len - 1);
+    if (der_enter(&bits, DER_SEQUENCE, &sig, NULL) || der_finish(&bits))
+        return fail(err, errlen, "ECDSA-Sig-Value is not one SEQUENCE");
+    if (der_expect(&sig, DER_INTEGER, &r) || check_der_int(r.val, r.len, 33) ||
+        der_expect(&sig, DER_INTEGER, &sv) || check_der_int(sv.val, sv.len, 33) || der_finish(&sig))
+        return fail(err, errlen, "ECDSA-Sig-Value: r and s must be two positive DER INTEGERs");
     /* the varying fields */
     c = tbs + t->off[MK_SERIAL];
     if (c[0] == 0 || (c[0] & 0x80))
