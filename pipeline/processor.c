@@ -613,7 +613,7 @@ static int add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, str
         if (r->code != RC_OK) continue;
         struct cert_meta m = {.turn = b->turn, .issued_at = j->now, .usage = (uint8_t)r->usage};
         memcpy(m.device, r->device, 8);
-        store_wb_add_cert(wb, r->serial, &m, c->first_index + i, r->key_hash, r->cert, r->cert_len, j->p->tmpl_ok ? &j->p->tmpl : NULL);
+        store_wb_add_cert(wb, r->serial, &m, r->key_hash, r->cert, r->cert_len, j->p->tmpl_ok ? &j->p->tmpl : NULL);
     }
     b->done += c->n;
     b->issued += issued;

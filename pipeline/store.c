@@ -11,7 +11,6 @@
 #include <sys/stat.h>
 
 #include "certpack.h"
-#include "der.h"
 #include "eui64.h"
 #include "xmem.h"
 
@@ -46,7 +45,6 @@ struct store {
     rocksdb_column_family_handle_t *cf[CF_COUNT];
     int ncf;                        /* 1: a home from before the families */
     int hex_keys;          /* the home may hold index keys as hex text (see KEYS) */
-    int seq_records;       /* certificates in turn order, c/ points at them (see KEYS) */
     rocksdb_writeoptions_t *wsync;
     rocksdb_readoptions_t *ropts;
     rocksdb_block_based_table_options_t *table;
@@ -71,8 +69,7 @@ static rocksdb_column_family_handle_t *cf_of(const struct store *s, const void *
     const char *c = k;
     if (s->ncf == 1 || klen < 2 || c[1] != '/') return s->cf[CF_DEFAULT];
     switch (c[0]) {
-    case 'r': return s->cf[CF_CERTS];
-    case 'c': return s->cf[s->seq_records ? CF_KEYS : CF_CERTS];
+    case 'c': return s->cf[CF_CERTS];
     case 'd': return s->cf[CF_DEVICES];
     case 'k': return s->cf[CF_KEYS];
     default: return s->cf[CF_DEFAULT];
@@ -223,26 +220,18 @@ struct store *store_open(const char *dir, enum store_mode mode, char *err, size_
     s->wsync = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(s->wsync, 1);
     s->ropts = rocksdb_readoptions_create();
-    /* index keys and certificate records (KEYS below): a new home says
-     * which forms it uses; a home without the marks is older */
-    char *keys = NULL, *records = NULL;
+    /* index keys (KEYS below): binary in a new home, and it says so */
+    char *keys = NULL;
     int rc = 0;
     if (mode == STORE_CREATE) {
         struct store_batch *wb = store_wb_new(s);
         store_wb_put(wb, "m/keys", 6, "binary", 6);
-        store_wb_put(wb, "m/records", 9, "sequential", 10);
         rc = store_wb_commit(s, wb);
         store_wb_free(wb);
-        s->seq_records = 1;
     } else {
         rc = store_get(s, "m/keys", 6, &keys, NULL);
         s->hex_keys = rc != 1 || strcmp(keys, "binary") != 0;
         free(keys);
-        if (rc >= 0) {
-            rc = store_get(s, "m/records", 9, &records, NULL);
-            s->seq_records = rc == 1 && strcmp(records, "sequential") == 0;
-            free(records);
-        }
         rc = rc < 0 ? -1 : 0;
     }
     if (rc != 0) {
@@ -610,7 +599,7 @@ int store_batch_each(struct store *s, uint64_t first_turn,
  * written binary beside them.  The two forms cannot be taken for each
  * other: their lengths differ, and a binary d/ key has 0 or 1 where a text
  * key has a hex digit. */
-enum { DEV_KEY_LEN = 2 + 8 + 1 + 16, REC_KEY_LEN = 2 + 8 + 4 };
+enum { DEV_KEY_LEN = 2 + 8 + 1 + 16 };
 
 static const char HEXU[] = "0123456789ABCDEF";
 
@@ -648,17 +637,6 @@ static size_t dev_key(char *k, const uint8_t device[8], int usage)
     return 11;
 }
 
-/* rec_key - "r/", the turn and the position in its batch, big-endian: the
- * order of issue; returns REC_KEY_LEN */
-static size_t rec_key(char *k, uint64_t turn, uint32_t pos)
-{
-    k[0] = 'r';
-    k[1] = '/';
-    for (int i = 0; i < 8; i++) k[2 + i] = (char)(turn >> (56 - 8 * i));
-    for (int i = 0; i < 4; i++) k[10 + i] = (char)(pos >> (24 - 8 * i));
-    return REC_KEY_LEN;
-}
-
 /* unhex - 2n hex digits into n octets; 0, or -1 if they are not hex */
 static int unhex(const char *in, size_t n, uint8_t *out)
 {
@@ -672,7 +650,7 @@ static int unhex(const char *in, size_t n, uint8_t *out)
 }
 
 void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
-                       uint32_t pos, const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
+                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
                        const struct cert_tmpl *t)
 {
     char k[DEV_KEY_LEN + 2 + 64 + 1];
@@ -693,14 +671,7 @@ void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const s
         vlen = sizeof *m + der_len;
     }
     size_t kl = id_key(k, 'c', serial, 16, 0);
-    if (wb->s->seq_records) {   /* the record in order of issue, c/ says where */
-        char r[REC_KEY_LEN];
-        rec_key(r, m->turn, pos);
-        store_wb_put(wb, r, REC_KEY_LEN, v, vlen);
-        store_wb_put(wb, k, kl, r + 2, REC_KEY_LEN - 2);
-    } else {
-        store_wb_put(wb, k, kl, v, vlen);
-    }
+    store_wb_put(wb, k, kl, v, vlen);
     kl = dev_key(k, m->device, m->usage ? 1 : 0);
     memcpy(k + kl, serial, 16);
     store_wb_put(wb, k, kl + 16, "", 0);
@@ -817,50 +788,12 @@ int store_key_known(struct store *s, const uint8_t key_hash[32])
     return id_exists(s, 'k', key_hash, 32);
 }
 
-/* serial_is - the certificate der holds this serial (16 content octets) */
-static int serial_is(const uint8_t *der, size_t len, const uint8_t serial[16])
-{
-    struct der_cur top, cert, tbs;
-    struct der_tlv t;
-    der_init(&top, der, len);
-    if (der_enter(&top, DER_SEQUENCE, &cert, NULL) || der_enter(&cert, DER_SEQUENCE, &tbs, NULL))
-        return 0;
-    if (der_peek_tag(&tbs) == DER_CONTEXT_CONS(0) && der_expect(&tbs, DER_CONTEXT_CONS(0), NULL))
-        return 0;
-    return der_expect(&tbs, DER_INTEGER, &t) == 0 && t.len == 16 && memcmp(t.val, serial, 16) == 0;
-}
-
-/* cert_record - the record of serial: c/ itself, or where c/ points (in
- * a home with records in order of issue); store_get's 1, 0 or -1 */
-static int cert_record(struct store *s, const uint8_t serial[16], const char *name, char **v, size_t *n)
-{
-    int rc = id_get(s, 'c', serial, 16, v, n);
-    if (rc != 1 || !s->seq_records) return rc;
-    char r[REC_KEY_LEN];
-    if (*n != REC_KEY_LEN - 2) {
-        free(*v);
-        snprintf(s->err, sizeof s->err, "store: index entry %s is malformed (the store is damaged)", name);
-        return -1;
-    }
-    r[0] = 'r';
-    r[1] = '/';
-    memcpy(r + 2, *v, REC_KEY_LEN - 2);
-    free(*v);
-    rc = store_get(s, r, REC_KEY_LEN, v, n);
-    if (rc == 0)
-        snprintf(s->err, sizeof s->err, "store: certificate %s is indexed but its record is missing "
-                 "(the store is damaged)", name);
-    return rc == 1 ? 1 : -1;
-}
-
 int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *m, uint8_t **der, size_t *len)
 {
     char k[2 + 32 + 1], *v;   /* k: the record's name in messages */
     size_t n;
-    *der = NULL;
-    *len = 0;
     id_key(k, 'c', serial, 16, 1);
-    int rc = cert_record(s, serial, k, &v, &n);
+    int rc = id_get(s, 'c', serial, 16, &v, &n);
     if (rc != 1) return rc;
     if (n <= sizeof *m) {
         free(v);
@@ -875,20 +808,19 @@ int store_cert_get(struct store *s, const uint8_t serial[16], struct cert_meta *
         *len = reclen;
         *der = xmalloc(reclen);
         memcpy(*der, rec, reclen);
-    } else {
-        const struct cert_tmpl *t = template_get(s, id);   /* NULL: s->err says why */
-        size_t cap = t ? t->tbs_len + t->alg_len + reclen + 16 : 0;
-        if (t) {
-            *der = xmalloc(cap);
-            *len = certpack_unpack(t, rec, reclen, *der, cap);
-            if (!*len) snprintf(s->err, sizeof s->err, "store: certificate record %s does not fit its template", k);
-        }
+        free(v);
+        return 1;
+    }
+    const struct cert_tmpl *t = template_get(s, id);   /* NULL: s->err says why */
+    size_t cap = t ? t->tbs_len + t->alg_len + reclen + 16 : 0;
+    *der = NULL;
+    *len = 0;
+    if (t) {
+        *der = xmalloc(cap);
+        *len = certpack_unpack(t, rec, reclen, *der, cap);
+        if (!*len) snprintf(s->err, sizeof s->err, "store: certificate record %s does not fit its template", k);
     }
     free(v);
-    if (*len && s->seq_records && !serial_is(*der, *len, serial)) {
-        snprintf(s->err, sizeof s->err, "store: %s points at another certificate's record (the store is damaged)", k);
-        *len = 0;
-    }
     if (*len) return 1;
     free(*der);
     *der = NULL;

@@ -10,19 +10,13 @@
  *   p/<PARTY16>             party record
  *   b/<TURN%020>            batch record (turn order = key order)
  *   i/<PARTY16>/<BatchID>   turn of that batch (E_DUPLICATE_BATCH)
- *   r/<TURN 8><POS 4>       issued certificate, in order of issue: struct
- *                           cert_meta + its record packed against a template
- *                           (certpack.h, first octet 0x01), or + the DER
- *                           whole (0x30)
- *   c/<SERIAL 16>           where that certificate's r/ record is (its 12
- *                           octets); in a home made before 2026-12-07 the
- *                           record itself
+ *   c/<SERIAL32>            issued certificate: struct cert_meta + its
+ *                           record packed against a template (certpack.h,
+ *                           first octet 0x01), or + the DER whole (0x30)
  *   t/<ID16>                a certificate template (certpack.h), by its id
- *   d/<DEV 8><USAGE 1><SERIAL 16>   by device and usage (empty value)
- *   k/<SHA-256 of the point 32>     serial certifying that key (E_DUPLICATE_KEY)
- * (the certificates' keys are octets; store.c's KEYS says more, and how
- * older homes wrote them).  Other records are "key=value" lines: readable
- * with ldb, extensible.
+ *   d/<DEV16>/<DS|KA>/<SERIAL32>   by device and usage (empty value)
+ *   k/<SHA256(point) hex>   serial certifying that key (E_DUPLICATE_KEY)
+ * Records are "key=value" lines: readable with ldb, extensible.
  *
  * Durability: every function that changes state does it in ONE WriteBatch
  * written with sync=true; when it returns 0 the change survives a power cut.
@@ -147,14 +141,13 @@ struct cert_meta {
     uint8_t  usage;          /* enum usage */
     uint8_t  pad[7];
 };
-/* store_wb_add_cert - the records of one issued certificate, the request
- * at position pos of batch m->turn (a position has one certificate).  With t
+/* store_wb_add_cert - the three records of one issued certificate.  With t
  * (recorded by store_template_put), the certificate is kept as its fields
  * and signature (certpack.h) when it is exactly t's shape and the record
  * rebuilds its octets, which is checked here; whole otherwise, as records
  * from before templates are.  store_cert_get gives the DER either way. */
 void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
-                       uint32_t pos, const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
+                       const uint8_t key_hash[32], const uint8_t *der, size_t der_len,
                        const struct cert_tmpl *t);
 /* store_template_put - record a certificate template (t/<id>) if it is not
  * yet, synced; 0 or -1 */

@@ -14,7 +14,6 @@
 
 #include "testutil.h"
 
-#include "der.h"
 #include "store.h"
 
 struct fx {
@@ -427,43 +426,21 @@ static void hex_text(const uint8_t *in, size_t n, char *out)
     for (size_t i = 0; i < n; i++) snprintf(out + 2 * i, 3, "%02X", in[i]);
 }
 
-/* mk_der - der_len octets (32 to 600) shaped like a certificate with this
- * serial: SEQUENCE { SEQUENCE { [0] { INTEGER 2 }, INTEGER serial, filler } },
- * the filler beginning with a NUL (which must not cut a record short) */
-static void mk_der(uint8_t *der, size_t der_len, const uint8_t serial[16])
-{
-    static const uint8_t version[5] = {0xa0, 0x03, 0x02, 0x01, 0x02};
-    size_t c = der_len;   /* the inner SEQUENCE's content */
-    while (c && der_hdr_len(der_hdr_len(c) + c) + der_hdr_len(c) + c != der_len) c--;
-    assert_true(c >= sizeof version + 18);
-    size_t p = der_put_hdr(der, 0x30, der_hdr_len(c) + c);
-    p += der_put_hdr(der + p, 0x30, c);
-    memcpy(der + p, version, sizeof version);
-    p += sizeof version;
-    der[p++] = 0x02;
-    der[p++] = 16;
-    memcpy(der + p, serial, 16);
-    p += 16;
-    for (size_t i = 0; p < der_len; i++) der[p++] = (uint8_t)(i * 7);
-}
-
-/* add_cert - one certificate (mk_der, der_len octets) in its own committed
- * WriteBatch, at position 0 of turn */
+/* add_cert - one certificate in its own committed WriteBatch */
 static void add_cert(struct fx *f, uint8_t seed, const uint8_t dev[8], int usage, uint64_t turn,
-                     size_t der_len)
+                     const uint8_t *der, size_t der_len)
 {
-    uint8_t serial[16], hash[32], der[600];
+    uint8_t serial[16], hash[32];
     struct cert_meta m;
     memset(&m, 0, sizeof m);
     mk_serial(serial, seed);
     mk_hash(hash, seed);
-    mk_der(der, der_len, serial);
     m.turn = turn;
     m.issued_at = 1795380000 + seed;
     memcpy(m.device, dev, 8);
     m.usage = (uint8_t)usage;
     struct store_batch *wb = store_wb_new(f->s);
-    store_wb_add_cert(wb, serial, &m, 0, hash, der, der_len, NULL);
+    store_wb_add_cert(wb, serial, &m, hash, der, der_len, NULL);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
 }
@@ -475,54 +452,48 @@ static void add_cert(struct fx *f, uint8_t seed, const uint8_t dev[8], int usage
 static void test_certs_packed(void **state)
 {
     struct fx *f = *state;
-    /* a TBS of 300 octets: SEQUENCE, version, the serial (field 0), filler
-     * with field 1 (a point) in it */
     static uint8_t tbs[300];
-    static const uint8_t head[13] = {0x30, 0x82, 0x01, 0x28, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x10};
     static const uint8_t alg[12] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
     for (size_t i = 0; i < sizeof tbs; i++) tbs[i] = (uint8_t)(i * 13 + 5);
-    memcpy(tbs, head, 11);
     struct cert_tmpl t = {.tbs = tbs, .tbs_len = sizeof tbs, .alg = alg, .alg_len = sizeof alg,
-                          .nfield = 2, .off = {11, 200}, .len = {16, 65}};
+                          .nfield = 2, .off = {10, 200}, .len = {16, 65}};
     assert_int_equal(certpack_tmpl_id(&t), 0);
     assert_int_equal(store_template_put(f->s, &t), 0);
     assert_int_equal(store_template_put(f->s, &t), 0);   /* again: nothing new */
 
-    /* certificates of t: fields (the serial first) and a 71-octet signature */
-    const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA6};
-    uint8_t s1[16], s2[16], s3[16], h1[32], h2[32];
-    mk_serial(s1, 21); mk_serial(s2, 22); mk_serial(s3, 23);
-    mk_hash(h1, 21); mk_hash(h2, 22);
+    /* a certificate of t: fields and a 71-octet signature */
     uint8_t rec[200], der[600], other[600];
     size_t rl = 0;
     rec[rl++] = CERTPACK_FORMAT;
     memcpy(rec + rl, t.id, CERTPACK_ID_LEN);
     rl += CERTPACK_ID_LEN;
     for (int i = 0; i < 16 + 65 + 71; i++) rec[rl++] = (uint8_t)(i * 7 + 3);
-    memcpy(rec + 1 + CERTPACK_ID_LEN, s2, 16);
-    size_t dl = certpack_unpack(&t, rec, rl, other, sizeof other);
+    size_t dl = certpack_unpack(&t, rec, rl, der, sizeof der);
     assert_true(dl > 0);
-    other[4 + 100] ^= 0x40;   /* outside the fields: not t's shape */
-    memcpy(rec + 1 + CERTPACK_ID_LEN, s1, 16);
-    assert_int_equal(certpack_unpack(&t, rec, rl, der, sizeof der), dl);
+    memcpy(other, der, dl);
+    other[5] ^= 0x40;   /* outside the fields: not t's shape */
+
+    const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA6};
+    uint8_t s1[16], s2[16], s3[16], h1[32], h2[32];
+    mk_serial(s1, 21); mk_serial(s2, 22); mk_serial(s3, 23);
+    mk_hash(h1, 21); mk_hash(h2, 22);
     struct cert_meta m = {.turn = 3, .issued_at = 1795380003, .usage = 0};
     memcpy(m.device, dev, 8);
     struct store_batch *wb = store_wb_new(f->s);
-    store_wb_add_cert(wb, s1, &m, 0, h1, der, dl, &t);
-    store_wb_add_cert(wb, s2, &m, 1, h2, other, dl, &t);
+    store_wb_add_cert(wb, s1, &m, h1, der, dl, &t);
+    store_wb_add_cert(wb, s2, &m, h2, other, dl, &t);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
 
-    /* stored sizes, at r/<turn><position>: the meta and the record, or the
-     * meta and the DER */
+    /* stored sizes: the meta and the record, or the meta and the DER */
     char k[18] = "c/", *v;   /* c/<serial> */
-    char r[14] = {'r', '/', 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0};
     size_t n;
-    assert_int_equal(store_get(f->s, r, sizeof r, &v, &n), 1);
+    memcpy(k + 2, s1, 16);
+    assert_int_equal(store_get(f->s, k, sizeof k, &v, &n), 1);
     assert_int_equal(n, sizeof m + rl);
     free(v);
-    r[13] = 1;
-    assert_int_equal(store_get(f->s, r, sizeof r, &v, &n), 1);
+    memcpy(k + 2, s2, 16);
+    assert_int_equal(store_get(f->s, k, sizeof k, &v, &n), 1);
     assert_int_equal(n, sizeof m + dl);
     free(v);
 
@@ -552,10 +523,8 @@ static void test_certs_packed(void **state)
     memcpy(rv + sizeof m, rec, rl);
     rv[sizeof m + 1] ^= 0xFF;   /* its id */
     memcpy(k + 2, s3, 16);
-    r[13] = 2;
     wb = store_wb_new(f->s);
-    store_wb_put(wb, r, sizeof r, rv, sizeof m + rl);
-    store_wb_put(wb, k, sizeof k, r + 2, sizeof r - 2);
+    store_wb_put(wb, k, sizeof k, rv, sizeof m + rl);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
     struct cert_meta got;
@@ -585,11 +554,14 @@ static void test_certs(void **state)
     struct fx *f = *state;
     const uint8_t dev1[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA4};
     const uint8_t dev2[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA5};
+    uint8_t der[600];
+    for (size_t i = 0; i < sizeof der; i++) der[i] = (uint8_t)(i * 7 + 1);
+    der[0] = 0x30;
+    der[5] = 0x00;   /* a NUL inside the DER must not cut it */
+
     /* certs 1 (dev1 DS) and 2 (dev1 KA) in one WriteBatch, 3 (dev2 DS) alone */
-    uint8_t s1[16], s2[16], s3[16], h1[32], h2[32], h3[32], h9[32], s9[16], der[600], der2[300];
+    uint8_t s1[16], s2[16], s3[16], h1[32], h2[32], h3[32], h9[32], s9[16];
     mk_serial(s1, 1); mk_serial(s2, 2); mk_serial(s3, 3); mk_serial(s9, 9);
-    mk_der(der, sizeof der, s1);
-    mk_der(der2, sizeof der2, s2);
     mk_hash(h1, 1); mk_hash(h2, 2); mk_hash(h3, 3); mk_hash(h9, 9);
     struct cert_meta m1 = {.turn = 7, .issued_at = 1795380001, .usage = 0};
     memcpy(m1.device, dev1, 8);
@@ -597,13 +569,13 @@ static void test_certs(void **state)
     m2.usage = 1;
     m2.issued_at = 1795380002;
     struct store_batch *wb = store_wb_new(f->s);
-    store_wb_add_cert(wb, s1, &m1, 0, h1, der, sizeof der, NULL);
-    store_wb_add_cert(wb, s2, &m2, 1, h2, der2, sizeof der2, NULL);
+    store_wb_add_cert(wb, s1, &m1, h1, der, sizeof der, NULL);
+    store_wb_add_cert(wb, s2, &m2, h2, der, 300, NULL);
     /* nothing is visible before the commit */
     assert_int_equal(store_serial_known(f->s, s1), 0);
     assert_int_equal(store_wb_commit(f->s, wb), 0);
     store_wb_free(wb);
-    add_cert(f, 3, dev2, 0, 8, 40);
+    add_cert(f, 3, dev2, 0, 8, der, 10);
 
     assert_int_equal(store_serial_known(f->s, s1), 1);
     assert_int_equal(store_serial_known(f->s, s2), 1);
@@ -640,8 +612,8 @@ static void test_certs(void **state)
     assert_int_equal(m.usage, 0);
     free(got);
     assert_int_equal(store_cert_get(f->s, s2, &m, &got, &len), 1);
-    assert_int_equal(len, sizeof der2);
-    assert_memory_equal(got, der2, sizeof der2);
+    assert_int_equal(len, 300);
+    assert_memory_equal(got, der, 300);
     assert_int_equal(m.usage, 1);
     free(got);
     got = NULL;
@@ -666,7 +638,8 @@ static void test_key_known_outside(void **state)
 {
     struct fx *f = *state;
     const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA4};
-    add_cert(f, 5, dev, 0, 42, 32);
+    const uint8_t der[4] = {0x30, 0x02, 0x05, 0x00};
+    add_cert(f, 5, dev, 0, 42, der, sizeof der);
     uint8_t h5[32], h6[32];
     mk_hash(h5, 5);
     mk_hash(h6, 6);
@@ -724,7 +697,8 @@ static void test_single_family_home(void **state)
     assert_int_equal(store_serials_known(f->s, (const uint8_t (*)[16])h7, 1, &known), 0);
     assert_int_equal(known, 0);
     const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA5};
-    add_cert(f, 8, dev, 1, 3, 32);
+    const uint8_t der[4] = {0x30, 0x02, 0x05, 0x00};
+    add_cert(f, 8, dev, 1, 3, der, sizeof der);
     uint8_t s8[16];
     mk_serial(s8, 8);
     assert_int_equal(store_serial_known(f->s, s8), 1);
@@ -834,7 +808,7 @@ static void test_hex_key_home(void **state)
     for (int pass = 0; pass < 2; pass++) {   /* read-write, then read-only */
         f->s = store_open(f->db, pass ? STORE_READ_ONLY : STORE_READ_WRITE, err, sizeof err);
         if (!f->s) fail_msg("store_open(old home): %s", err);
-        if (!pass) add_cert(f, 8, dev_a, 0, 4, 32);   /* binary keys */
+        if (!pass) add_cert(f, 8, dev_a, 0, 4, der, sizeof der);   /* binary keys */
         assert_int_equal(store_serial_known(f->s, s7), 1);
         assert_int_equal(store_serial_known(f->s, s8), 1);
         assert_int_equal(store_key_known(f->s, h7), 1);
@@ -869,135 +843,6 @@ static void test_hex_key_home(void **state)
         store_close(f->s);
         f->s = NULL;
     }
-}
-
-/* rec_keys - the r/ keys seen, in order, as turn and position */
-struct rec_keys { int n; uint64_t turn[8]; uint32_t pos[8]; };
-static int collect_rec_key(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
-{
-    struct rec_keys *rk = arg;
-    const uint8_t *u = (const uint8_t *)k;
-    (void)v; (void)vlen;
-    assert_int_equal(klen, 14);
-    assert_true(rk->n < 8);
-    uint64_t turn = 0;
-    uint32_t pos = 0;
-    for (int i = 0; i < 8; i++) turn = turn << 8 | u[2 + i];
-    for (int i = 0; i < 4; i++) pos = pos << 8 | u[10 + i];
-    rk->turn[rk->n] = turn;
-    rk->pos[rk->n++] = pos;
-    return 0;
-}
-
-/* point_c - c/<serial> made to hold v[0..n) (a damaged index entry) */
-static void point_c(struct fx *f, const uint8_t serial[16], const void *v, size_t n)
-{
-    char k[18] = "c/";
-    memcpy(k + 2, serial, 16);
-    struct store_batch *wb = store_wb_new(f->s);
-    store_wb_put(wb, k, sizeof k, v, n);
-    assert_int_equal(store_wb_commit(f->s, wb), 0);
-    store_wb_free(wb);
-}
-
-/* expect_cert_error - store_cert_get fails for serial, naming why */
-static void expect_cert_error(struct fx *f, const uint8_t serial[16], const char *why)
-{
-    struct cert_meta m;
-    uint8_t *d = (uint8_t *)1;
-    size_t len;
-    assert_int_equal(store_cert_get(f->s, serial, &m, &d, &len), -1);
-    assert_null(d);
-    if (!strstr(store_error(f->s), why)) fail_msg("error: %s (wanted '%s')", store_error(f->s), why);
-}
-
-/* test_seq_records - a new home keeps certificates at r/<turn><position>,
- * big-endian, so in order of issue, and c/<serial> holds those 12 octets; a
- * c/ entry that points wrong is reported, never followed to another
- * certificate; a home made before (m/keys but no m/records) keeps writing
- * whole records at c/ */
-static void test_seq_records(void **state)
-{
-    struct fx *f = *state;
-    const uint8_t dev[8] = {0x00, 0xDB, 0x12, 0x34, 0x56, 0x78, 0x90, 0xA7};
-    static const uint32_t pos[4] = {256, 1, 65536, 0};
-    uint8_t ser[4][16], h[32], der[64];
-    struct cert_meta m = {.turn = 0x0102030405060708ull, .issued_at = 1795380040, .usage = 1};
-    memcpy(m.device, dev, 8);
-    struct store_batch *wb = store_wb_new(f->s);
-    for (int i = 0; i < 4; i++) {
-        mk_serial(ser[i], (uint8_t)(40 + i));
-        mk_hash(h, (uint8_t)(40 + i));
-        mk_der(der, sizeof der, ser[i]);
-        if (i == 3) m.turn++;   /* the next batch's first: after all of the turn's */
-        store_wb_add_cert(wb, ser[i], &m, pos[i], h, der, sizeof der, NULL);
-    }
-    assert_int_equal(store_wb_commit(f->s, wb), 0);
-    store_wb_free(wb);
-
-    struct rec_keys rk = {0};
-    assert_int_equal(store_each_prefix(f->s, "r/", collect_rec_key, &rk), 0);
-    static const uint32_t want_pos[4] = {1, 256, 65536, 0};
-    assert_int_equal(rk.n, 4);
-    for (int i = 0; i < 4; i++) {
-        assert_int_equal(rk.turn[i], 0x0102030405060708ull + (i == 3));
-        assert_int_equal(rk.pos[i], want_pos[i]);
-    }
-    char k[18] = "c/", *v;
-    size_t n;
-    memcpy(k + 2, ser[2], 16);
-    assert_int_equal(store_get(f->s, k, sizeof k, &v, &n), 1);
-    static const uint8_t where[12] = {1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 0};
-    assert_int_equal(n, 12);
-    assert_memory_equal(v, where, 12);
-    free(v);
-    for (int i = 0; i < 4; i++) {
-        struct cert_meta got;
-        uint8_t *d;
-        size_t len;
-        assert_int_equal(store_cert_get(f->s, ser[i], &got, &d, &len), 1);
-        mk_der(der, sizeof der, ser[i]);
-        assert_int_equal(len, sizeof der);
-        assert_memory_equal(d, der, sizeof der);
-        free(d);
-    }
-
-    /* damaged c/ entries: at another's record, at none, of a wrong length */
-    uint8_t at[12] = {1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0, 1};   /* serial 1's record */
-    point_c(f, ser[0], at, sizeof at);
-    expect_cert_error(f, ser[0], "another certificate's record");
-    at[11] = 9;
-    point_c(f, ser[0], at, sizeof at);
-    expect_cert_error(f, ser[0], "its record is missing");
-    point_c(f, ser[0], at, 5);
-    expect_cert_error(f, ser[0], "is malformed");
-
-    /* a home made before records in order of issue: no m/records */
-    store_close(f->s);
-    f->s = NULL;
-    struct old_home oh;
-    char *rerr = NULL;
-    old_home_open(&oh, f->db);
-    rocksdb_delete_cf(oh.db, oh.wo, oh.cf[0], "m/records", 9, &rerr);
-    assert_null(rerr);
-    old_home_close(&oh);
-    reopen(f, STORE_READ_WRITE);
-    add_cert(f, 50, dev, 0, 9, 40);
-    uint8_t s50[16];
-    mk_serial(s50, 50);
-    memcpy(k + 2, s50, 16);
-    assert_int_equal(store_get(f->s, k, sizeof k, &v, &n), 1);
-    assert_int_equal(n, sizeof m + 40);   /* the record itself */
-    free(v);
-    struct cert_meta got;
-    uint8_t *d;
-    size_t len;
-    assert_int_equal(store_cert_get(f->s, s50, &got, &d, &len), 1);
-    assert_int_equal(len, 40);
-    free(d);
-    rk.n = 0;
-    assert_int_equal(store_each_prefix(f->s, "r/", collect_rec_key, &rk), 0);
-    assert_int_equal(rk.n, 4);   /* nothing new at r/ */
 }
 
 static int count_kv(const char *k, size_t klen, const char *v, size_t vlen, void *arg)
@@ -1081,7 +926,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_key_known_outside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_single_family_home, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hex_key_home, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_seq_records, setup, teardown),
         cmocka_unit_test_setup_teardown(test_raw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
     };
