@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "eui64.h"
+#include "hex.h"
 #include "respwrite.h"
 
 static void help(void)
@@ -76,12 +77,8 @@ int cmd_lookup(int argc, char **argv)
     uint8_t ser[16], dev[8];
     int use = -1;
     if (serial) {
-        if (strlen(serial) != 32) return cli_usage_error("lookup", "--serial: 32 hex digits");
-        for (int i = 0; i < 16; i++) {
-            unsigned int byte;
-            if (sscanf(serial + 2 * i, "%2x", &byte) != 1) return cli_usage_error("lookup", "--serial: 32 hex digits");
-            ser[i] = (uint8_t)byte;
-        }
+        if (strlen(serial) != 32 || hex_decode(serial, 16, ser) != 0)
+            return cli_usage_error("lookup", "--serial: 32 hex digits");
     } else if (eui64_parse(device, strlen(device), dev) != 0) {
         return cli_usage_error("lookup", "--device: an EUI-64 such as 00-DB-12-34-56-78-90-A4");
     }

@@ -57,6 +57,7 @@
 #include "control.h"
 #include "dedup.h"
 #include "eui64.h"
+#include "hex.h"
 #include "fsutil.h"
 #include "log.h"
 #include "metrics.h"
@@ -625,7 +626,6 @@ static int add_chunk(struct job *j, struct store_batch *wb, struct chunk *c, str
  * turn, chunks, and serial/device/usage of each certificate */
 static int audit_group(struct job *j, struct chunk **group, size_t n, struct resp_buf *a, char *head)
 {
-    static const char HEX[] = "0123456789ABCDEF";
     resp_buf_reset(a);
     size_t first = n, count = 0;
     for (size_t i = 0; i < n; i++) {
@@ -636,9 +636,11 @@ static int audit_group(struct job *j, struct chunk **group, size_t n, struct res
             if (r->code != RC_OK) continue;
             char item[64], *q = item;
             *q++ = ' ';
-            for (int b = 0; b < 16; b++) { *q++ = HEX[r->serial[b] >> 4]; *q++ = HEX[r->serial[b] & 15]; }
+            hex_upper(r->serial, 16, q);
+            q += 32;
             *q++ = '/';
-            for (int b = 0; b < 8; b++) { *q++ = HEX[r->device[b] >> 4]; *q++ = HEX[r->device[b] & 15]; }
+            hex_upper(r->device, 8, q);
+            q += 16;
             *q++ = '/';
             *q++ = r->usage == USAGE_DS ? 'D' : 'K';
             *q++ = r->usage == USAGE_DS ? 'S' : 'A';

@@ -12,6 +12,7 @@
 
 #include "certpack.h"
 #include "eui64.h"
+#include "hex.h"
 #include "xmem.h"
 
 /* Column families.  A batch of 50,000 CSRs writes about 150,000 random keys:
@@ -601,17 +602,6 @@ int store_batch_each(struct store *s, uint64_t first_turn,
  * key has a hex digit. */
 enum { DEV_KEY_LEN = 2 + 8 + 1 + 16 };
 
-static const char HEXU[] = "0123456789ABCDEF";
-
-static void hex_upper(const uint8_t *in, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = HEXU[in[i] >> 4];
-        out[2 * i + 1] = HEXU[in[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* id_key - "<tag>/" and the id: its octets, or (hex) the text form of homes
  * made before binary keys; returns the key's length.  k holds 2 + 2 * len + 1 */
 static size_t id_key(char *k, char tag, const uint8_t *id, size_t len, int hex)
@@ -635,18 +625,6 @@ static size_t dev_key(char *k, const uint8_t device[8], int usage)
     memcpy(k + 2, device, 8);
     k[10] = (char)usage;
     return 11;
-}
-
-/* unhex - 2n hex digits into n octets; 0, or -1 if they are not hex */
-static int unhex(const char *in, size_t n, uint8_t *out)
-{
-    for (size_t i = 0; i < 2 * n; i++) {
-        char c = in[i];
-        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (d < 0) return -1;
-        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | d : d);
-    }
-    return 0;
 }
 
 void store_wb_add_cert(struct store_batch *wb, const uint8_t serial[16], const struct cert_meta *m,
@@ -844,7 +822,7 @@ static int dev_iter_hex_cb(const char *k, size_t klen, const char *v, size_t vle
     struct dev_iter *di = arg;
     uint8_t serial[16];
     (void)v; (void)vlen;
-    if (klen < 32 || unhex(k + klen - 32, 16, serial) != 0) return 0;
+    if (klen < 32 || hex_decode(k + klen - 32, 16, serial) != 0) return 0;
     return di->fn(serial, di->arg);
 }
 
@@ -941,7 +919,7 @@ int store_key_known_outside(struct store *s, const uint8_t key_hash[32], uint64_
     if (rc != 1) return rc;
     /* the serial: 16 octets, or 32 hex digits in an old home */
     uint8_t serial[16];
-    int ok = n == 16 ? (memcpy(serial, v, 16), 1) : n == 32 && unhex(v, 16, serial) == 0;
+    int ok = n == 16 ? (memcpy(serial, v, 16), 1) : n == 32 && hex_decode(v, 16, serial) == 0;
     free(v);
     if (!ok) return 1;   /* the key is recorded; whose is unreadable: known */
     struct cert_meta m;

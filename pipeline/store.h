@@ -10,13 +10,16 @@
  *   p/<PARTY16>             party record
  *   b/<TURN%020>            batch record (turn order = key order)
  *   i/<PARTY16>/<BatchID>   turn of that batch (E_DUPLICATE_BATCH)
- *   c/<SERIAL32>            issued certificate: struct cert_meta + its
+ *   c/<SERIAL 16>           issued certificate: struct cert_meta + its
  *                           record packed against a template (certpack.h,
  *                           first octet 0x01), or + the DER whole (0x30)
  *   t/<ID16>                a certificate template (certpack.h), by its id
- *   d/<DEV16>/<DS|KA>/<SERIAL32>   by device and usage (empty value)
- *   k/<SHA256(point) hex>   serial certifying that key (E_DUPLICATE_KEY)
- * Records are "key=value" lines: readable with ldb, extensible.
+ *   d/<DEV 8><USAGE 1><SERIAL 16>   by device and usage (empty value)
+ *   k/<SHA-256 of the point 32>     serial (16 octets) certifying that key
+ *                                   (E_DUPLICATE_KEY)
+ * The certificates' keys are octets (homes made before 2026-12-07 hold hex
+ * text: store.c's KEYS).  Other records are "key=value" lines: readable with
+ * ldb, extensible.
  *
  * Durability: every function that changes state does it in ONE WriteBatch
  * written with sync=true; when it returns 0 the change survives a power cut.

@@ -3,13 +3,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+#include "hex.h"
 
 /* eui64_parse - accept XX-XX-..-XX or 16 hex digits */
 int eui64_parse(const char *s, size_t len, uint8_t out[8])
@@ -23,12 +17,10 @@ int eui64_parse(const char *s, size_t len, uint8_t out[8])
         return -1;
     for (int i = 0; i < 8; i++) {
         const char *p = s + (hyphens ? 3 * i : 2 * i);
-        int hi = hexval(p[0]), lo = hexval(p[1]);
-        if (hi < 0 || lo < 0)
+        if (hex_decode(p, 1, &out[i]) != 0)
             return -1;
         if (hyphens && i < 7 && p[2] != '-')
             return -1;
-        out[i] = (uint8_t)(hi << 4 | lo);
     }
     return 0;
 }
@@ -40,14 +32,11 @@ int eui64_is_valid(const uint8_t id[8])
     return memcmp(id, zeros, 8) != 0 && memcmp(id, ones, 8) != 0;
 }
 
-static const char HEX[] = "0123456789ABCDEF";
-
 /* eui64_format - canonical upper-case hyphenated text */
 void eui64_format(const uint8_t id[8], char *out)
 {
     for (int i = 0; i < 8; i++) {
-        out[3 * i] = HEX[id[i] >> 4];
-        out[3 * i + 1] = HEX[id[i] & 15];
+        hex_upper(&id[i], 1, out + 3 * i);   /* its NUL becomes the hyphen */
         out[3 * i + 2] = i < 7 ? '-' : '\0';
     }
 }
@@ -55,9 +44,5 @@ void eui64_format(const uint8_t id[8], char *out)
 /* eui64_hex16 - 16 hex digits without separators */
 void eui64_hex16(const uint8_t id[8], char *out)
 {
-    for (int i = 0; i < 8; i++) {
-        out[2 * i] = HEX[id[i] >> 4];
-        out[2 * i + 1] = HEX[id[i] & 15];
-    }
-    out[16] = '\0';
+    hex_upper(id, 8, out);
 }

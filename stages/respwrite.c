@@ -9,6 +9,7 @@
 
 #include "b64.h"
 #include "eui64.h"
+#include "hex.h"
 #include "xmem.h"
 #include "xmlesc.h"
 
@@ -69,12 +70,7 @@ static void put_escaped(struct resp_buf *b, const char *s)
 
 void resp_serial_hex(const uint8_t serial[16], char out[33])
 {
-    static const char HEX[] = "0123456789ABCDEF";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = HEX[serial[i] >> 4];
-        out[2 * i + 1] = HEX[serial[i] & 15];
-    }
-    out[32] = '\0';
+    hex_upper(serial, 16, out);
 }
 
 static void put_time(struct resp_buf *b, const char *tag, time_t t)
